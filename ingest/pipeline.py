@@ -1,0 +1,203 @@
+"""Records → chunks → vectors → Chroma, streaming, idempotent and resumable.
+
+Documents are gathered into batches of about ``write_batch_size`` chunks. For each
+batch, one query asks Chroma which chunk ids these documents already have:
+
+- chunks already present are not embedded again (a killed run resumes where it
+  stopped, and a re-run embeds nothing);
+- new chunks are embedded and upserted (ids are hashes of document id and text,
+  so a write repeated after a crash changes nothing);
+- chunks a document no longer has (its text changed) are deleted, after the new
+  ones are written, so a crash in between leaves extra chunks, never missing ones.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+from legalrag.ingest.chunking import Chunk, Chunker
+from legalrag.ingest.partition import WHOLE, Partition
+from legalrag.ingest.records import Rejected, SourceDocument
+
+if TYPE_CHECKING:
+    from legalrag.ingest.progress import IngestProgress
+
+    from legalrag.embedding import Embedder
+    from legalrag.index import WritableIndex
+
+REJECTS_SHOWN = 20
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class IngestReport:
+    """What a run did; the CLI prints it as the final summary."""
+
+    documents_read: int = 0
+    documents_ingested: int = 0
+    documents_outside_partition: int = 0
+    chunks: int = 0
+    chunks_embedded: int = 0
+    chunks_already_indexed: int = 0
+    chunks_removed: int = 0
+    rejected_count: int = 0
+    rejected: list[Rejected] = field(default_factory=list)
+    rejects_log: str | None = None
+    warnings: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def chunks_per_second(self) -> float:
+        """Chunks embedded and written per second of the whole run."""
+        return self.chunks_embedded / self.seconds if self.seconds > 0 else 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain data, for --json and logs."""
+        data = {k: v for k, v in self.__dict__.items() if k != "rejected"}
+        data["rejected_first"] = [r.__dict__ for r in self.rejected]
+        data["chunks_per_second"] = round(self.chunks_per_second, 2)
+        data["seconds"] = round(self.seconds, 2)
+        return data
+
+
+@dataclass
+class _Batch:
+    documents: dict[str, tuple[SourceDocument, list[Chunk]]] = field(default_factory=dict)
+    chunk_count: int = 0
+
+    def add(self, document: SourceDocument, chunks: list[Chunk]) -> None:
+        # The same id twice in a batch: the later record replaces the earlier one,
+        # as it would across batches.
+        previous = self.documents.pop(document.document_id, None)
+        if previous is not None:
+            self.chunk_count -= len(previous[1])
+        self.documents[document.document_id] = (document, chunks)
+        self.chunk_count += len(chunks)
+
+
+class Ingestor:
+    """Writes documents into one collection with one embedder."""
+
+    def __init__(
+        self,
+        *,
+        index: WritableIndex,
+        embedder: Embedder,
+        chunker: Chunker,
+        write_batch_size: int,
+        progress: IngestProgress,
+        partition: Partition = WHOLE,
+        rejects_log: Path | None = None,
+    ) -> None:
+        self.collection = index.collection
+        self.embedder = embedder
+        self.chunker = chunker
+        self.write_batch_size = write_batch_size
+        # Chroma refuses batches over its own limit.
+        self.upsert_batch_size = min(write_batch_size, index.max_batch_size)
+        self.progress = progress
+        self.partition = partition
+        self.rejects_log = rejects_log
+        self.report = IngestReport()
+
+    def run(self, items: Iterable[SourceDocument | Rejected]) -> IngestReport:
+        """Ingest every item; bad records are counted and logged, never fatal."""
+        started = time.perf_counter()
+        batch = _Batch()
+        log_file: TextIO | None = None
+        try:
+            for item in items:
+                self.report.documents_read += 1
+                self.progress.advance("read")
+                if isinstance(item, Rejected):
+                    log_file = self._reject(item, log_file)
+                    continue
+                if not self.partition.owns(item.document_id):
+                    self.report.documents_outside_partition += 1
+                    continue
+                chunks = self.chunker.split(item)
+                self.progress.advance("chunk", len(chunks))
+                batch.add(item, chunks)
+                if batch.chunk_count >= self.write_batch_size:
+                    self._flush(batch)
+                    batch = _Batch()
+            self._flush(batch)
+        finally:
+            if log_file is not None:
+                log_file.close()
+            self.report.seconds = time.perf_counter() - started
+        return self.report
+
+    def _reject(self, item: Rejected, log_file: TextIO | None) -> TextIO | None:
+        self.report.rejected_count += 1
+        if len(self.report.rejected) < REJECTS_SHOWN:
+            self.report.rejected.append(item)
+        if self.rejects_log is None:
+            return log_file
+        if log_file is None:
+            self.rejects_log.parent.mkdir(parents=True, exist_ok=True)
+            log_file = self.rejects_log.open("a", encoding="utf-8")
+            self.report.rejects_log = str(self.rejects_log)
+        log_file.write(json.dumps(item.__dict__, ensure_ascii=False) + "\n")
+        log_file.flush()
+        return log_file
+
+    def _existing_chunk_ids(self, document_ids: list[str]) -> set[str]:
+        found = self.collection.get(where={"document_id": {"$in": document_ids}}, include=[])
+        return set(found["ids"])
+
+    def _flush(self, batch: _Batch) -> None:
+        if not batch.documents:
+            return
+        existing = self._existing_chunk_ids(list(batch.documents))
+        wanted: set[str] = set()
+        to_write: list[tuple[Chunk, SourceDocument]] = []
+        for document, chunks in batch.documents.values():
+            for chunk in chunks:
+                wanted.add(chunk.id)
+                if chunk.id not in existing:
+                    to_write.append((chunk, document))
+        already = len(wanted) - len(to_write)
+        self.report.chunks_already_indexed += already
+        self.progress.advance("embed", already)
+        self.progress.advance("write", already)
+
+        for offset in range(0, len(to_write), self.upsert_batch_size):
+            part = to_write[offset : offset + self.upsert_batch_size]
+            vectors = self.embedder.embed_documents([chunk.text for chunk, _ in part])
+            self.progress.advance("embed", len(part))
+            self.collection.upsert(
+                ids=[chunk.id for chunk, _ in part],
+                embeddings=vectors,
+                documents=[chunk.text for chunk, _ in part],
+                metadatas=[_chunk_metadata(chunk, document) for chunk, document in part],
+            )
+            self.progress.advance("write", len(part))
+            self.report.chunks_embedded += len(part)
+
+        stale = sorted(existing - wanted)
+        if stale:
+            self.collection.delete(ids=stale)
+            self.report.chunks_removed += len(stale)
+        self.report.documents_ingested += len(batch.documents)
+        self.report.chunks += len(wanted)
+        # One line per batch: what a long job's log (e.g. on a cluster) shows of progress.
+        log.info(
+            "batch written: %d documents, %d new chunks, %d already indexed, %d removed",
+            len(batch.documents),
+            len(to_write),
+            already,
+            len(stale),
+        )
+
+
+def _chunk_metadata(chunk: Chunk, document: SourceDocument) -> dict[str, str | int]:
+    meta = document.metadata()
+    meta.update({"chunk_index": chunk.index, "start": chunk.start, "end": chunk.end})
+    return meta

@@ -1,0 +1,126 @@
+"""Corpus records: the documents ingestion accepts, and the ones it rejects.
+
+A record has pile-of-law ``r_legaladvice``'s shape: ``text`` ("Title: … Question: …"
+then answers), ``created_timestamp`` and ``downloaded_timestamp`` (MM-DD-YYYY) and
+``url``; our own corpora add ``jurisdiction`` and ``topic``, and may give an ``id``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+_TITLE = re.compile(r"^\s*Title:\s*(.+)$", re.MULTILINE)
+_DATE_FORMATS = ("%m-%d-%Y", "%Y-%m-%d")
+
+
+@dataclass(frozen=True)
+class SourceDocument:
+    """One document to index, with the metadata the app shows and filters on."""
+
+    document_id: str
+    text: str
+    source: str
+    title: str = ""
+    url: str = ""
+    created: date | None = None
+    downloaded: date | None = None
+    jurisdiction: str = ""
+    topic: str = ""
+
+    def metadata(self) -> dict[str, str | int]:
+        """Document-level metadata for each of its chunks (Chroma takes no None)."""
+        meta: dict[str, str | int] = {"document_id": self.document_id, "source": self.source}
+        for key in ("title", "url", "jurisdiction", "topic"):
+            value = getattr(self, key)
+            if value:
+                meta[key] = value
+        if self.created is not None:
+            meta["created"] = self.created.isoformat()
+            # An integer YYYYMMDD, so the app can filter date ranges with $gte/$lte.
+            meta["created_day"] = int(self.created.strftime("%Y%m%d"))
+        if self.downloaded is not None:
+            meta["downloaded"] = self.downloaded.isoformat()
+        return meta
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """A record that was skipped, where it was, and why."""
+
+    location: str
+    reason: str
+
+
+def text_fingerprint(text: str) -> str:
+    """A stable short id for a text that has no id or url of its own."""
+    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+def title_of(text: str) -> str:
+    """The "Title: …" line of a legal-advice post, or the first non-empty line."""
+    match = _TITLE.search(text[:2000])
+    if match:
+        return match.group(1).strip()
+    for line in text.splitlines():
+        line = line.strip().lstrip("#").strip()
+        if line:
+            return line[:200]
+    return ""
+
+
+def _parse_date(value: Any, field: str) -> date | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise ValueError(f"{field} must be a string, got {type(value).__name__}")
+    for fmt in _DATE_FORMATS:
+        try:
+            return datetime.strptime(value.strip(), fmt).date()
+        except ValueError:
+            continue
+    raise ValueError(f"{field} {value!r} is not a MM-DD-YYYY date")
+
+
+def _optional_str(record: dict[str, Any], field: str) -> str:
+    value = record.get(field)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise ValueError(f"{field} must be a string, got {type(value).__name__}")
+    return value.strip()
+
+
+def parse_record(
+    record: Any, *, location: str, source: str, max_chars: int
+) -> SourceDocument | Rejected:
+    """Validate one legal-advice record; never raises on bad data."""
+    if not isinstance(record, dict):
+        return Rejected(location, f"expected a JSON object, got {type(record).__name__}")
+    text = record.get("text")
+    if not isinstance(text, str) or not text.strip():
+        return Rejected(location, "missing or empty 'text'")
+    if len(text) > max_chars:
+        return Rejected(location, f"'text' has {len(text):,} characters (limit {max_chars:,})")
+    try:
+        url = _optional_str(record, "url")
+        record_id = record.get("id")
+        if record_id is not None and not isinstance(record_id, str | int):
+            raise ValueError("id must be a string or an integer")
+        has_id = record_id not in (None, "")
+        return SourceDocument(
+            document_id=str(record_id) if has_id else url or text_fingerprint(text),
+            text=text,
+            source=source,
+            title=title_of(text),
+            url=url,
+            created=_parse_date(record.get("created_timestamp"), "created_timestamp"),
+            downloaded=_parse_date(record.get("downloaded_timestamp"), "downloaded_timestamp"),
+            jurisdiction=_optional_str(record, "jurisdiction").upper(),
+            topic=_optional_str(record, "topic"),
+        )
+    except ValueError as exc:
+        return Rejected(location, str(exc))

@@ -1,0 +1,119 @@
+"""One ingestion run: pick the source, load the model, open the index, go."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from legalrag.ingest.chunking import Chunker
+from legalrag.ingest.partition import WHOLE, Partition
+from legalrag.ingest.pipeline import Ingestor, IngestReport
+from legalrag.ingest.progress import IngestProgress
+from legalrag.ingest.sources import (
+    PILE_OF_LAW_ROWS,
+    Item,
+    SourceError,
+    read_path,
+    read_pile_of_law,
+    read_sample,
+    sample_corpus_file,
+)
+
+from legalrag.embedding import make_embedder
+from legalrag.index import open_for_writing
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from legalrag.settings import Settings
+
+
+class Source(StrEnum):
+    """The corpora `legalrag ingest` knows by name."""
+
+    sample = "sample"
+    pile_of_law = "pile-of-law"
+
+
+def open_source(
+    settings: Settings, source: Source | None, path: Path | None, split: str
+) -> Iterator[Item]:
+    """The records to ingest: a path when given, else the named source."""
+    if path is not None:
+        if source not in (None, Source.sample):
+            raise SourceError("give either a PATH or --source, not both")
+        return read_path(path, max_chars=settings.max_document_chars)
+    if source == Source.pile_of_law:
+        if split not in ("train", "validation"):
+            raise SourceError(f"pile-of-law split must be train or validation, got {split!r}")
+        return read_pile_of_law(
+            settings.pile_of_law_data_files, split=split, max_chars=settings.max_document_chars
+        )
+    return read_sample(max_chars=settings.max_document_chars)
+
+
+def _count_lines(path: Path) -> int:
+    with path.open("rb") as stream:
+        return sum(1 for line in stream if line.strip())
+
+
+def ingest(
+    settings: Settings,
+    *,
+    source: Source | None = None,
+    path: Path | None = None,
+    split: str = "train",
+    limit: int | None = None,
+    partition: Partition = WHOLE,
+    quiet: bool = False,
+    console: Console | None = None,
+) -> IngestReport:
+    """Ingest one source into the configured index and report what happened."""
+    if limit is not None and limit < 1:
+        raise SourceError(f"--limit must be at least 1, got {limit}")
+    items = open_source(settings, source, path, split)
+    if limit is not None:
+        items = itertools.islice(items, limit)
+
+    embedder = make_embedder(settings)
+    index = open_for_writing(settings, embedder.model_name, embedder.dimension)
+    chunker = Chunker(
+        embedder.count_tokens,
+        chunk_size=settings.chunk_size,
+        chunk_overlap=settings.chunk_overlap,
+        max_tokens=embedder.max_tokens,
+    )
+    documents_total = None
+    if path is None and source in (None, Source.sample):
+        documents_total = _count_lines(sample_corpus_file())
+        if limit is not None:
+            documents_total = min(documents_total, limit)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    with IngestProgress(quiet=quiet, console=console, documents_total=documents_total) as progress:
+        ingestor = Ingestor(
+            index=index,
+            embedder=embedder,
+            chunker=chunker,
+            write_batch_size=settings.write_batch_size,
+            progress=progress,
+            partition=partition,
+            rejects_log=settings.logs_dir / f"ingest-{stamp}-rejected.jsonl",
+        )
+        report = ingestor.run(items)
+
+    if chunker.chunk_size < settings.chunk_size:
+        report.warnings.append(
+            f"chunk_size {settings.chunk_size} exceeds what {embedder.model_name} reads "
+            f"({embedder.max_tokens} tokens): used {chunker.chunk_size}"
+        )
+    expected = PILE_OF_LAW_ROWS.get(split) if source == Source.pile_of_law else None
+    if expected is not None and limit is None and report.documents_read != expected:
+        report.warnings.append(
+            f"pile-of-law {split}: read {report.documents_read:,} records, "
+            f"the published split has {expected:,}"
+        )
+    return report

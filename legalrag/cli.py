@@ -1,0 +1,328 @@
+"""The `legalrag` command.
+
+Heavy libraries (torch, sentence-transformers, chromadb) are imported inside the
+commands, after the privacy switches are set, so they never phone home and
+`legalrag --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from legalrag.privacy import keep_local
+from legalrag.settings import Settings, SettingsError, load_settings
+
+app = typer.Typer(
+    name="legalrag",
+    help="Legal question answering over your own corpus, with verified citations.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+config_app = typer.Typer(help="Show the effective settings.", no_args_is_help=True)
+index_app = typer.Typer(help="Inspect the index.", no_args_is_help=True)
+app.add_typer(config_app, name="config")
+app.add_typer(index_app, name="index")
+
+out = Console()
+err = Console(stderr=True)
+
+EXIT_USAGE = 2  # bad input, missing index, bad settings
+EXIT_BACKEND = 3  # a server the user configured is down or misbehaves
+
+# Flags that override settings, shared by the commands.
+ConfigOpt = Annotated[
+    Path | None, typer.Option("--config", help="TOML settings file (default ./legalrag.toml).")
+]
+DataDirOpt = Annotated[
+    Path | None, typer.Option("--data-dir", help="Index and logs folder [LEGALRAG_DATA_DIR].")
+]
+ChromaUrlOpt = Annotated[
+    str | None, typer.Option("--chroma-url", help="Chroma server URL [LEGALRAG_CHROMA_URL].")
+]
+CollectionOpt = Annotated[str | None, typer.Option("--collection", help="Chroma collection.")]
+ModelOpt = Annotated[
+    str | None,
+    typer.Option("--embedding-model", help="Embedding model [LEGALRAG_EMBEDDING_MODEL]."),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _fail(message: str, code: int) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    return typer.Exit(code)
+
+
+def user_errors(func: F) -> F:
+    """Turn the errors a user can act on into one line and an exit code, never a traceback."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from legalrag.embedding import EmbeddingModelError
+        from legalrag.index import IndexAccessError, IndexUnavailableError
+        from legalrag.ingest.sources import SourceError
+
+        try:
+            return func(*args, **kwargs)
+        except IndexUnavailableError as exc:
+            raise _fail(str(exc), EXIT_BACKEND) from None
+        except (SettingsError, IndexAccessError, SourceError, EmbeddingModelError) as exc:
+            raise _fail(str(exc), EXIT_USAGE) from None
+        except KeyboardInterrupt:
+            raise _fail("interrupted; what was written so far is kept", 130) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _settings(config: Path | None, *, hub_needed: bool = False, **flags: Any) -> Settings:
+    from legalrag.embedding import model_is_local
+
+    settings = load_settings(config, **flags)
+    logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
+    keep_local(hub_needed=hub_needed or not model_is_local(settings.embedding_model))
+    return settings
+
+
+@config_app.command("show")
+@user_errors
+def config_show(config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
+    """Print the effective settings (secrets masked) and where the config file is."""
+    from legalrag.settings import find_config_file
+
+    settings = _settings(config)
+    shown = settings.public_dict()
+    if as_json:
+        out.print_json(json.dumps(shown))
+        return
+    table = Table(title="legalrag settings", show_header=True)
+    table.add_column("setting")
+    table.add_column("value", overflow="fold")
+    for name, value in shown.items():
+        table.add_row(name, "" if value is None else str(value))
+    out.print(table)
+    source = find_config_file(config)
+    out.print(f"config file: {source or 'none'}   env prefix: LEGALRAG_")
+
+
+@app.command()
+@user_errors
+def ingest(
+    path: Annotated[
+        Path | None,
+        typer.Argument(help="A JSONL file, a .txt/.md file, or a folder of them."),
+    ] = None,
+    source: Annotated[
+        str | None,
+        typer.Option("--source", help="sample (default) or pile-of-law; ignored with PATH."),
+    ] = None,
+    split: Annotated[str, typer.Option(help="pile-of-law split: train or validation.")] = "train",
+    limit: Annotated[int | None, typer.Option(help="Read at most N records.")] = None,
+    partition: Annotated[
+        str, typer.Option(help="Ingest the deterministic share i/N of the records.")
+    ] = "0/1",
+    if_empty: Annotated[
+        bool, typer.Option("--if-empty", help="Do nothing when the index already has chunks.")
+    ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
+    chunk_size: Annotated[int | None, typer.Option(help="Chunk size in model tokens.")] = None,
+    chunk_overlap: Annotated[int | None, typer.Option(help="Overlap in model tokens.")] = None,
+    as_json: JsonOpt = False,
+    config: ConfigOpt = None,
+    data_dir: DataDirOpt = None,
+    chroma_url: ChromaUrlOpt = None,
+    collection: CollectionOpt = None,
+    embedding_model: ModelOpt = None,
+) -> None:
+    """Chunk, embed and index a corpus (resumable: re-running adds only what is missing)."""
+    from legalrag.ingest.partition import Partition
+    from legalrag.ingest.sources import SourceError
+
+    if source not in (None, "sample", "pile-of-law"):
+        raise SourceError(f"unknown --source {source!r}: use sample or pile-of-law")
+    try:
+        share = Partition.parse(partition)
+    except ValueError as exc:
+        raise SourceError(str(exc)) from None
+    settings = _settings(
+        config,
+        hub_needed=source == "pile-of-law"
+        and "://" in load_settings(config).pile_of_law_data_files,
+        data_dir=data_dir,
+        chroma_url=chroma_url,
+        collection=collection,
+        embedding_model=embedding_model,
+        chunk_size=chunk_size,
+        chunk_overlap=chunk_overlap,
+    )
+    if if_empty and _chunks_indexed(settings) > 0:
+        if not quiet:
+            err.print(f"index already holds {_chunks_indexed(settings):,} chunks; nothing to do")
+        return
+    from legalrag.ingest.run import Source
+    from legalrag.ingest.run import ingest as run_ingest
+
+    report = run_ingest(
+        settings,
+        source=None if source is None else Source(source),
+        path=path,
+        split=split,
+        limit=limit,
+        partition=share,
+        quiet=quiet or as_json,
+        console=err,
+    )
+    if as_json:
+        out.print_json(json.dumps(report.as_dict()))
+        return
+    _print_ingest_summary(report, quiet=quiet)
+
+
+def _chunks_indexed(settings: Settings) -> int:
+    from legalrag.index import IndexNotFoundError, open_for_reading
+
+    try:
+        return open_for_reading(settings).count()
+    except IndexNotFoundError:
+        return 0
+
+
+def _print_ingest_summary(report: Any, *, quiet: bool) -> None:
+    for warning in report.warnings:
+        err.print(f"[yellow]warning:[/] {warning}", highlight=False)
+    for rejected in report.rejected:
+        err.print(f"[yellow]skipped[/] {rejected.location}: {rejected.reason}", highlight=False)
+    if report.rejected_count > len(report.rejected):
+        err.print(f"… and {report.rejected_count - len(report.rejected):,} more", highlight=False)
+    if report.rejects_log:
+        err.print(f"all skipped records: {report.rejects_log}", highlight=False)
+    line = (
+        f"documents {report.documents_ingested:,} (read {report.documents_read:,}, "
+        f"skipped {report.rejected_count:,}"
+        + (
+            f", other partitions {report.documents_outside_partition:,}"
+            if report.documents_outside_partition
+            else ""
+        )
+        + f") · chunks {report.chunks:,} (new {report.chunks_embedded:,}, "
+        f"already indexed {report.chunks_already_indexed:,}, removed {report.chunks_removed:,})"
+        f" · {report.seconds:.1f} s · {report.chunks_per_second:.1f} chunks/s"
+    )
+    if quiet:
+        out.print(line, highlight=False, soft_wrap=True)
+    else:
+        out.print(f"[bold green]ingested[/] {line}", highlight=False, soft_wrap=True)
+
+
+@index_app.command("info")
+@user_errors
+def index_info(
+    as_json: JsonOpt = False,
+    config: ConfigOpt = None,
+    data_dir: DataDirOpt = None,
+    chroma_url: ChromaUrlOpt = None,
+    collection: CollectionOpt = None,
+) -> None:
+    """Counts, embedding model, dimension and location of the index."""
+    from legalrag.index import index_info as read_info
+
+    settings = _settings(config, data_dir=data_dir, chroma_url=chroma_url, collection=collection)
+    info = read_info(settings)
+    if as_json:
+        out.print_json(json.dumps(info.as_dict()))
+        return
+    table = Table(title="legalrag index", show_header=False)
+    table.add_column("what")
+    table.add_column("value", overflow="fold")
+    table.add_row("location", info.location)
+    table.add_row("collection", info.collection)
+    table.add_row("documents", f"{info.documents:,}")
+    table.add_row("chunks", f"{info.chunks:,}")
+    table.add_row("embedding model", str(info.embedding_model))
+    table.add_row("dimension", str(info.dimension))
+    table.add_row("sources", ", ".join(f"{k} ({v:,})" for k, v in info.sources.items()))
+    table.add_row("jurisdictions", ", ".join(f"{k} ({v})" for k, v in info.jurisdictions.items()))
+    table.add_row("topics", ", ".join(f"{k} ({v})" for k, v in info.topics.items()))
+    out.print(table)
+
+
+@app.command()
+@user_errors
+def retrieve(
+    question: Annotated[str, typer.Argument(help="The question to search for.")],
+    k: Annotated[int | None, typer.Option("--k", help="Number of passages.")] = None,
+    jurisdiction: Annotated[
+        str | None, typer.Option(help="Only passages from this jurisdiction (e.g. CA).")
+    ] = None,
+    as_json: JsonOpt = False,
+    config: ConfigOpt = None,
+    data_dir: DataDirOpt = None,
+    chroma_url: ChromaUrlOpt = None,
+    collection: CollectionOpt = None,
+    embedding_model: ModelOpt = None,
+) -> None:
+    """Show the passages the index returns for a question."""
+    settings = _settings(
+        config,
+        data_dir=data_dir,
+        chroma_url=chroma_url,
+        collection=collection,
+        embedding_model=embedding_model,
+        retrieve_k=k,
+    )
+    question = question.strip()
+    if not question:
+        raise SettingsError("the question is empty")
+    if len(question) > settings.max_question_chars:
+        raise SettingsError(
+            f"the question has {len(question):,} characters; the limit is "
+            f"{settings.max_question_chars:,} (LEGALRAG_MAX_QUESTION_CHARS)"
+        )
+    from legalrag.app.retrieval import retrieve_dense
+    from legalrag.embedding import make_embedder
+    from legalrag.index import open_for_reading
+
+    open_for_reading(settings)  # a missing index fails before the model loads
+    embedder = make_embedder(settings)
+    collection_ = open_for_reading(settings, embedder.model_name, embedder.dimension)
+    where = {"jurisdiction": jurisdiction.upper()} if jurisdiction else None
+    passages = retrieve_dense(collection_, embedder, question, k=settings.retrieve_k, where=where)
+    if as_json:
+        out.print_json(
+            json.dumps({"question": question, "sources": [p.as_dict() for p in passages]})
+        )
+        return
+    if not passages:
+        scope = f" in jurisdiction {jurisdiction.upper()}" if jurisdiction else ""
+        out.print(f"No passages matched{scope}.")
+        return
+    out.print(f"[bold]{question}[/]\n", highlight=False)
+    for rank, passage in enumerate(passages, start=1):
+        out.print(
+            f"[bold cyan][{rank}][/] {passage.title}  "
+            f"[dim]{passage.jurisdiction or '—'} · {passage.topic or '—'} · "
+            f"{passage.created or '—'} · score {passage.score:.3f}[/]",
+            highlight=False,
+        )
+        if passage.url:
+            out.print(f"    [link={passage.url}]{passage.url}[/link]", highlight=False)
+        out.print(f"    {passage.text}\n", highlight=False, soft_wrap=True)
+
+
+def main() -> None:
+    """Console entry point."""
+    try:
+        app()
+    except BrokenPipeError:  # `legalrag … | head` is fine
+        sys.exit(0)

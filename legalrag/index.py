@@ -1,0 +1,193 @@
+"""The Chroma index that ingestion writes and the app reads.
+
+Embedded (``PersistentClient`` on a local folder) by default; a Chroma server
+(``chroma run``, ``HttpClient``) when ``chroma_url`` is set, for many processes and
+machines. The collection records which embedding model filled it, so opening it
+with another model is refused instead of returning nonsense.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+if TYPE_CHECKING:
+    from chromadb.api import ClientAPI
+    from chromadb.api.models.Collection import Collection
+
+    from legalrag.settings import Settings
+
+SCHEMA_VERSION = 1
+PAGE_SIZE = 2000
+
+
+class IndexAccessError(RuntimeError):
+    """A problem with the index that the user can act on."""
+
+
+class IndexNotFoundError(IndexAccessError):
+    """No collection yet: nothing has been ingested."""
+
+
+class IndexMismatchError(IndexAccessError):
+    """The collection was built with another embedding model."""
+
+
+class IndexUnavailableError(IndexAccessError):
+    """The Chroma server cannot be reached."""
+
+
+def describe_location(settings: Settings) -> str:
+    """Where the index lives, for messages."""
+    return settings.chroma_url or str(settings.chroma_dir)
+
+
+def make_client(settings: Settings) -> ClientAPI:
+    """A Chroma client for the configured location, telemetry off."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False)
+    if settings.chroma_url is None:
+        settings.chroma_dir.mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
+    url = urlsplit(settings.chroma_url)
+    ssl = url.scheme == "https"
+    headers = {}
+    if settings.chroma_auth_token is not None:
+        headers["x-chroma-token"] = settings.chroma_auth_token.get_secret_value()
+    try:
+        client = chromadb.HttpClient(
+            host=url.hostname or "localhost",
+            port=url.port or (443 if ssl else 8000),
+            ssl=ssl,
+            headers=headers,
+            settings=chroma_settings,
+        )
+        client.heartbeat()
+    except Exception as exc:  # chromadb raises several types for a dead server
+        raise IndexUnavailableError(
+            f"the Chroma server at {settings.chroma_url} is not reachable: {exc}"
+        ) from None
+    return client
+
+
+def _check_model(collection: Collection, model_name: str, dimension: int) -> None:
+    meta = collection.metadata or {}
+    built_with = meta.get("embedding_model")
+    built_dim = meta.get("embedding_dimension")
+    if built_with != model_name or built_dim != dimension:
+        raise IndexMismatchError(
+            f"collection {collection.name!r} was built with embedding model {built_with!r} "
+            f"({built_dim} dimensions), but the settings name {model_name!r} "
+            f"({dimension} dimensions). Use the same model, or another --collection."
+        )
+
+
+@dataclass(frozen=True)
+class WritableIndex:
+    """A collection to ingest into, and the largest batch its server takes."""
+
+    collection: Collection
+    max_batch_size: int
+
+
+def open_for_writing(settings: Settings, model_name: str, dimension: int) -> WritableIndex:
+    """The collection to ingest into, created on first use; refuses another model's."""
+    client = make_client(settings)
+    collection = client.get_or_create_collection(
+        settings.collection,
+        metadata={
+            "embedding_model": model_name,
+            "embedding_dimension": dimension,
+            "legalrag_schema": SCHEMA_VERSION,
+        },
+        configuration={"hnsw": {"space": "cosine"}},
+        # Never let Chroma attach its own embedder: it would download a model.
+        embedding_function=None,
+    )
+    _check_model(collection, model_name, dimension)
+    return WritableIndex(collection, client.get_max_batch_size())
+
+
+def open_for_reading(
+    settings: Settings, model_name: str | None = None, dimension: int | None = None
+) -> Collection:
+    """The existing collection; checks the model when one is given."""
+    from chromadb.errors import NotFoundError
+
+    client = make_client(settings)
+    try:
+        collection = client.get_collection(settings.collection, embedding_function=None)
+    except NotFoundError:
+        raise IndexNotFoundError(
+            f"no index: collection {settings.collection!r} does not exist at "
+            f"{describe_location(settings)}. Run `legalrag ingest` first."
+        ) from None
+    if model_name is not None and dimension is not None:
+        _check_model(collection, model_name, dimension)
+    return collection
+
+
+def iter_metadatas(collection: Collection, page_size: int = PAGE_SIZE):
+    """Every chunk's metadata, a page at a time (memory stays flat)."""
+    offset = 0
+    while True:
+        page = collection.get(include=["metadatas"], limit=page_size, offset=offset)
+        metadatas = page["metadatas"] or []
+        yield from metadatas
+        if len(metadatas) < page_size:
+            return
+        offset += page_size
+
+
+@dataclass
+class IndexInfo:
+    """What `legalrag index info` shows."""
+
+    location: str
+    collection: str
+    chunks: int
+    documents: int
+    embedding_model: str | None
+    dimension: int | None
+    sources: dict[str, int] = field(default_factory=dict)
+    jurisdictions: dict[str, int] = field(default_factory=dict)
+    topics: dict[str, int] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain data, for --json."""
+        return dict(self.__dict__)
+
+
+def index_info(settings: Settings) -> IndexInfo:
+    """Counts and model of the configured collection (documents counted by scanning)."""
+    collection = open_for_reading(settings)
+    meta = collection.metadata or {}
+    documents: set[str] = set()
+    sources: Counter[str] = Counter()
+    jurisdictions: Counter[str] = Counter()
+    topics: Counter[str] = Counter()
+    for chunk_meta in iter_metadatas(collection):
+        doc_id = str(chunk_meta.get("document_id"))
+        if doc_id in documents:
+            continue
+        documents.add(doc_id)
+        sources[str(chunk_meta.get("source", "?"))] += 1
+        if "jurisdiction" in chunk_meta:
+            jurisdictions[str(chunk_meta["jurisdiction"])] += 1
+        if "topic" in chunk_meta:
+            topics[str(chunk_meta["topic"])] += 1
+    return IndexInfo(
+        location=describe_location(settings),
+        collection=collection.name,
+        chunks=collection.count(),
+        documents=len(documents),
+        embedding_model=meta.get("embedding_model"),
+        dimension=meta.get("embedding_dimension"),
+        sources=dict(sources.most_common()),
+        jurisdictions=dict(jurisdictions.most_common()),
+        topics=dict(topics.most_common()),
+    )

@@ -1,0 +1,208 @@
+"""The one typed settings object for legalrag.
+
+Precedence, highest first: CLI flags (passed to :func:`load_settings`), environment
+variables ``LEGALRAG_*``, the TOML file (``--config``, ``LEGALRAG_CONFIG`` or
+``./legalrag.toml``), then the defaults below.
+"""
+
+from __future__ import annotations
+
+import os
+from contextvars import ContextVar
+from pathlib import Path
+from typing import Any, Literal
+
+import platformdirs
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+CONFIG_ENV_VAR = "LEGALRAG_CONFIG"
+DEFAULT_CONFIG_FILE = Path("legalrag.toml")
+
+# The TOML file is chosen per call of load_settings; pydantic-settings reads the
+# file path from the class, so it travels here rather than through a global.
+_toml_file: ContextVar[Path | None] = ContextVar("_toml_file", default=None)
+
+
+class SettingsError(ValueError):
+    """Settings that cannot be used: a bad value, a missing config file."""
+
+
+def default_data_dir() -> Path:
+    """The per-user data folder (e.g. ``~/.local/share/legalrag`` on Linux)."""
+    return Path(platformdirs.user_data_dir("legalrag", appauthor=False))
+
+
+class Settings(BaseSettings):
+    """Every setting legalrag reads, in one place."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="LEGALRAG_",
+        extra="forbid",
+        validate_default=True,
+    )
+
+    # --- storage -----------------------------------------------------------------
+    data_dir: Path = Field(
+        default_factory=default_data_dir,
+        description="Where the embedded index, the BM25 cache and the logs live.",
+    )
+    chroma_path: Path | None = Field(
+        default=None, description="Embedded Chroma folder; default <data_dir>/chroma."
+    )
+    chroma_url: str | None = Field(
+        default=None,
+        description="A Chroma server (`chroma run`) to use instead of the embedded index.",
+    )
+    chroma_auth_token: SecretStr | None = Field(
+        default=None, description="Token sent to the Chroma server, if it requires one."
+    )
+    collection: str = Field(
+        default="legal_advice",
+        min_length=3,
+        max_length=512,
+        pattern=r"^[A-Za-z0-9][\w.-]*[A-Za-z0-9]$",
+    )
+    write_batch_size: int = Field(
+        default=256, ge=1, description="Chunks embedded and written to Chroma per batch."
+    )
+
+    # --- embedding ---------------------------------------------------------------
+    embedding_model: str = Field(
+        default="sentence-transformers/all-MiniLM-L6-v2",
+        description="sentence-transformers model: the bundled default, a hub name or a local path.",
+    )
+    embedding_query_instruction: str | None = Field(
+        default=None,
+        description="Prefix for queries only; unset means the model's recommended one.",
+    )
+    embedding_batch_size: int = Field(default=32, ge=1)
+    embedding_device: str = Field(default="cpu", description="cpu, cuda, cuda:0, mps or auto.")
+    embedding_trust_remote_code: bool | None = Field(
+        default=None, description="Unset means: as the known model requires."
+    )
+
+    # --- chunking ----------------------------------------------------------------
+    chunk_size: int = Field(
+        default=200, ge=16, description="Chunk size in the embedding model's tokens."
+    )
+    chunk_overlap: int = Field(default=40, ge=0)
+    max_document_chars: int = Field(
+        default=2_000_000, ge=1, description="Longer records are skipped as malformed."
+    )
+
+    # --- sources -----------------------------------------------------------------
+    pile_of_law_data_files: str = Field(
+        default="hf://datasets/pile-of-law/pile-of-law/data/{split}.r_legaldvice.jsonl.xz",
+        description="Where pile-of-law's legal-advice files are ({split}: train or validation).",
+    )
+
+    # --- questions ---------------------------------------------------------------
+    retrieve_k: int = Field(default=5, ge=1, le=100, description="Passages retrieved per question.")
+    max_question_chars: int = Field(default=2000, ge=10)
+
+    # --- generation (used by the answer engine) ----------------------------------
+    llm_base_url: str | None = Field(
+        default=None, description="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8000/v1."
+    )
+    llm_model: str | None = Field(
+        default=None, description="Model name; unset means the first the endpoint lists."
+    )
+    llm_api_key: SecretStr | None = None
+    llm_timeout_s: float = Field(default=120.0, gt=0)
+
+    # --- output ------------------------------------------------------------------
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "WARNING"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """CLI flags (init kwargs) > env > TOML > defaults."""
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        toml_file = _toml_file.get()
+        if toml_file is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_file))
+        return tuple(sources)
+
+    @field_validator("chroma_url")
+    @classmethod
+    def _check_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value or None
+
+    @model_validator(mode="after")
+    def _check_overlap(self) -> Settings:
+        if self.chunk_overlap >= self.chunk_size:
+            raise ValueError(
+                f"chunk_overlap ({self.chunk_overlap}) must be smaller than "
+                f"chunk_size ({self.chunk_size})"
+            )
+        return self
+
+    @property
+    def chroma_dir(self) -> Path:
+        """The embedded Chroma folder."""
+        return self.chroma_path or self.data_dir / "chroma"
+
+    @property
+    def logs_dir(self) -> Path:
+        """Where run logs (e.g. the records an ingest skipped) are written."""
+        return self.data_dir / "logs"
+
+    def public_dict(self) -> dict[str, Any]:
+        """The effective settings with secrets masked, for display."""
+        shown: dict[str, Any] = {}
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if isinstance(value, SecretStr):
+                value = "********" if value.get_secret_value() else ""
+            elif isinstance(value, Path):
+                value = str(value)
+            shown[name] = value
+        shown["chroma_dir (derived)"] = str(self.chroma_dir)
+        return shown
+
+
+def find_config_file(explicit: Path | None = None) -> Path | None:
+    """The TOML file to read: the explicit one, ``$LEGALRAG_CONFIG``, or ``./legalrag.toml``."""
+    if explicit is not None:
+        if not explicit.is_file():
+            raise SettingsError(f"config file not found: {explicit}")
+        return explicit
+    from_env = os.environ.get(CONFIG_ENV_VAR)
+    if from_env:
+        path = Path(from_env)
+        if not path.is_file():
+            raise SettingsError(f"{CONFIG_ENV_VAR} names a missing file: {path}")
+        return path
+    return DEFAULT_CONFIG_FILE if DEFAULT_CONFIG_FILE.is_file() else None
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+    """Build the effective settings; ``overrides`` are CLI flags (None means "not given")."""
+    from pydantic import ValidationError
+
+    flags = {key: value for key, value in overrides.items() if value is not None}
+    token = _toml_file.set(find_config_file(config_file))
+    try:
+        return Settings(**flags)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or 'settings'}: {err['msg']}"
+            for err in exc.errors()
+        )
+        raise SettingsError(f"invalid settings: {problems}") from None
+    finally:
+        _toml_file.reset(token)
