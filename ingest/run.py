@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -78,7 +78,39 @@ def ingest(
     items = open_source(settings, source, path, split)
     if limit is not None:
         items = itertools.islice(items, limit)
+    documents_total = None
+    if path is None and source in (None, Source.sample):
+        documents_total = _count_lines(sample_corpus_file())
+        if limit is not None:
+            documents_total = min(documents_total, limit)
 
+    report = ingest_items(
+        settings,
+        items,
+        partition=partition,
+        quiet=quiet,
+        console=console,
+        documents_total=documents_total,
+    )
+    expected = PILE_OF_LAW_ROWS.get(split) if source == Source.pile_of_law else None
+    if expected is not None and limit is None and report.documents_read != expected:
+        report.warnings.append(
+            f"pile-of-law {split}: read {report.documents_read:,} records, "
+            f"the published split has {expected:,}"
+        )
+    return report
+
+
+def ingest_items(
+    settings: Settings,
+    items: Iterable[Item],
+    *,
+    partition: Partition = WHOLE,
+    quiet: bool = False,
+    console: Console | None = None,
+    documents_total: int | None = None,
+) -> IngestReport:
+    """Ingest already-opened records (any iterable, consumed lazily)."""
     embedder = make_embedder(settings)
     index = open_for_writing(settings, embedder.model_name, embedder.dimension)
     chunker = Chunker(
@@ -87,11 +119,6 @@ def ingest(
         chunk_overlap=settings.chunk_overlap,
         max_tokens=embedder.max_tokens,
     )
-    documents_total = None
-    if path is None and source in (None, Source.sample):
-        documents_total = _count_lines(sample_corpus_file())
-        if limit is not None:
-            documents_total = min(documents_total, limit)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     with IngestProgress(quiet=quiet, console=console, documents_total=documents_total) as progress:
         ingestor = Ingestor(
@@ -104,16 +131,9 @@ def ingest(
             rejects_log=settings.logs_dir / f"ingest-{stamp}-rejected.jsonl",
         )
         report = ingestor.run(items)
-
     if chunker.chunk_size < settings.chunk_size:
         report.warnings.append(
             f"chunk_size {settings.chunk_size} exceeds what {embedder.model_name} reads "
             f"({embedder.max_tokens} tokens): used {chunker.chunk_size}"
-        )
-    expected = PILE_OF_LAW_ROWS.get(split) if source == Source.pile_of_law else None
-    if expected is not None and limit is None and report.documents_read != expected:
-        report.warnings.append(
-            f"pile-of-law {split}: read {report.documents_read:,} records, "
-            f"the published split has {expected:,}"
         )
     return report

@@ -1,0 +1,43 @@
+# The two set-up commands (see README.md), each working from a fresh clone:
+#   make run    install into .venv, ingest the sample corpus if the index is empty, run the main job
+#   make test   install into .venv and run the test suite (what .ci/run calls)
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.legalrag-installed
+# torch goes in first, as its CPU build: a bare `torch` requirement pulls a multi-GB CUDA build.
+TORCH ?= torch==2.13.0
+QUESTION ?= How long does a landlord in California have to return a security deposit?
+
+.PHONY: install run test lint bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+		|| { echo "legalrag needs Python >= 3.11 (set PYTHON=...)"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet $(TORCH)
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+# The main job on the embedded default. Until the chat exists it shows the
+# passages retrieved for a sample question.
+run: install
+	$(BIN)/legalrag ingest --if-empty
+	$(BIN)/legalrag retrieve "$(QUESTION)"
+
+test: install
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+bench: install
+	$(BIN)/python bench/ingest_throughput.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

@@ -1,0 +1,5 @@
+"""`python -m legalrag` runs the CLI."""
+
+from legalrag.cli import main
+
+main()

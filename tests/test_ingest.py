@@ -1,0 +1,192 @@
+"""Ingestion into a real embedded Chroma with the real bundled model."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from legalrag.ingest.partition import Partition
+from legalrag.ingest.run import ingest
+from legalrag.ingest.sources import sample_corpus_file
+
+from legalrag.index import (
+    IndexMismatchError,
+    IndexNotFoundError,
+    index_info,
+    open_for_reading,
+    open_for_writing,
+)
+from tests.conftest import make_settings, run_cli, write_jsonl
+
+
+def _sample_records() -> list[dict]:
+    with sample_corpus_file().open(encoding="utf-8") as lines:
+        return [json.loads(line) for line in lines if line.strip()]
+
+
+def _snapshot(settings) -> dict[str, tuple[str, dict]]:
+    """Every chunk of the index: id -> (text, metadata)."""
+    got = open_for_reading(settings).get(include=["documents", "metadatas"])
+    return {
+        i: (d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
+    }
+
+
+def test_clean_ingest_of_the_sample_corpus(sample_index) -> None:
+    settings, report = sample_index
+    records = _sample_records()
+    assert report.rejected_count == 0
+    assert report.documents_read == report.documents_ingested == len(records)
+    assert report.chunks == report.chunks_embedded > len(records)
+    info = index_info(settings)
+    assert info.documents == len(records)
+    assert info.chunks == report.chunks
+    assert info.embedding_model == "sentence-transformers/all-MiniLM-L6-v2"
+    assert info.dimension == 384
+    assert info.sources == {"sample": len(records)}
+    assert len(info.jurisdictions) >= 12 and len(info.topics) >= 10
+
+
+def test_stored_chunks_point_at_exact_spans_of_their_record(sample_index) -> None:
+    settings, _ = sample_index
+    texts = {r["url"]: r["text"] for r in _sample_records()}
+    snapshot = _snapshot(settings)
+    for text, meta in snapshot.values():
+        assert texts[meta["document_id"]][meta["start"] : meta["end"]] == text
+        assert meta["title"] and meta["url"] == meta["document_id"]
+        assert isinstance(meta["created_day"], int)
+    # Every record is represented, from its first character.
+    starts = {(m["document_id"], m["start"]) for _, m in snapshot.values()}
+    assert all((url, 0) in starts for url in texts)
+
+
+def test_rerun_adds_nothing(sample_index) -> None:
+    settings, first = sample_index
+    before = _snapshot(settings)
+    again = ingest(settings, quiet=True)
+    assert again.chunks_embedded == 0
+    assert again.chunks_removed == 0
+    assert again.chunks_already_indexed == first.chunks
+    assert _snapshot(settings) == before
+
+
+def test_changed_document_replaces_its_old_chunks(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path / "data")
+    records = _sample_records()[:3]
+    corpus = write_jsonl(tmp_path / "c.jsonl", records)
+    ingest(settings, path=corpus, quiet=True)
+    old_chunks = {
+        i for i, (_, m) in _snapshot(settings).items() if m["document_id"] == records[0]["url"]
+    }
+    records[0] = {**records[0], "text": records[0]["text"] + "\n\nEdit: the landlord paid in full."}
+    write_jsonl(corpus, records)
+    report = ingest(settings, path=corpus, quiet=True)
+    assert report.chunks_removed >= 1 and report.chunks_embedded >= 1
+    after = _snapshot(settings)
+    fresh = make_settings(tmp_path / "fresh")
+    ingest(fresh, path=corpus, quiet=True)
+    assert set(after) == set(_snapshot(fresh))
+    assert any(text.endswith("paid in full.") for text, _ in after.values())
+    assert old_chunks - set(after)  # at least one old chunk is gone
+
+
+def test_malformed_lines_are_counted_and_change_nothing(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path / "data")
+    good = _sample_records()[:2]
+    corpus = write_jsonl(
+        tmp_path / "mixed.jsonl",
+        [
+            good[0],
+            "{not json",
+            {"text": ""},
+            ["a", "list"],
+            {**good[1], "created_timestamp": "yesterday"},
+            good[1],
+        ],
+    )
+    report = ingest(settings, path=corpus, quiet=True)
+    assert report.documents_read == 6
+    assert report.documents_ingested == 2
+    assert report.rejected_count == 4
+    assert [r.location for r in report.rejected] == [f"{corpus}:{n}" for n in (2, 3, 4, 5)]
+    logged = [json.loads(line) for line in Path(report.rejects_log).read_text().splitlines()]
+    assert [entry["location"] for entry in logged] == [r.location for r in report.rejected]
+    clean = make_settings(tmp_path / "clean")
+    ingest(clean, path=write_jsonl(tmp_path / "good.jsonl", good), quiet=True)
+    assert _snapshot(settings) == _snapshot(clean)
+
+
+def test_opening_an_index_with_another_model_is_refused(tmp_path: Path, embedder) -> None:
+    settings = make_settings(tmp_path / "data")
+    open_for_writing(settings, "Alibaba-NLP/gte-Qwen2-7B-instruct", 3584)
+    with pytest.raises(IndexMismatchError, match="gte-Qwen2-7B-instruct"):
+        ingest(settings, quiet=True, limit=2)
+    with pytest.raises(IndexMismatchError):
+        open_for_reading(settings, embedder.model_name, embedder.dimension)
+    assert open_for_reading(settings).count() == 0
+
+
+def test_cli_reports_model_mismatch_and_missing_index_in_one_line(tmp_path: Path) -> None:
+    env = {"LEGALRAG_DATA_DIR": str(tmp_path / "data")}
+    missing = run_cli("index", "info", env=env)
+    assert missing.returncode == 2
+    assert "no index" in missing.stderr and "legalrag ingest" in missing.stderr
+    assert "Traceback" not in missing.stderr
+
+    open_for_writing(make_settings(tmp_path / "data"), "some/other-model", 768)
+    mismatch = run_cli("ingest", "--limit", "1", "-q", env=env)
+    assert mismatch.returncode == 2
+    assert "some/other-model" in mismatch.stderr and "Traceback" not in mismatch.stderr
+
+
+def test_missing_index_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(IndexNotFoundError, match="legalrag ingest"):
+        open_for_reading(make_settings(tmp_path / "nothing"))
+
+
+def test_partitions_together_equal_the_whole(tmp_path: Path, sample_index) -> None:
+    whole_settings, _ = sample_index
+    shared = make_settings(tmp_path / "parts")
+    reports = [ingest(shared, partition=Partition(i, 3), quiet=True) for i in range(3)]
+    owned = [r.documents_ingested for r in reports]
+    assert sum(owned) == len(_sample_records())
+    assert all(n > 0 for n in owned)  # each partition really got a share
+    assert all(
+        r.documents_ingested + r.documents_outside_partition == r.documents_read for r in reports
+    )
+    assert _snapshot(shared) == _snapshot(whole_settings)
+
+
+def test_partition_membership_is_deterministic_and_exclusive() -> None:
+    ids = [f"doc-{i}" for i in range(300)]
+    parts = [Partition.parse(f"{i}/3") for i in range(3)]
+    for doc_id in ids:
+        assert sum(p.owns(doc_id) for p in parts) == 1
+    assert [d for d in ids if parts[1].owns(d)] == [d for d in ids if Partition(1, 3).owns(d)]
+    with pytest.raises(ValueError):
+        Partition.parse("3/3")
+    with pytest.raises(ValueError):
+        Partition.parse("one of three")
+
+
+def test_sample_retrieval_finds_the_matching_record(sample_index, embedder) -> None:
+    from legalrag.app.retrieval import retrieve_dense
+
+    settings, _ = sample_index
+    collection = open_for_reading(settings, embedder.model_name, embedder.dimension)
+    passages = retrieve_dense(
+        collection,
+        embedder,
+        "How many days does a California landlord have to return a security deposit?",
+        k=5,
+    )
+    assert len(passages) == 5
+    assert passages[0].score >= passages[-1].score
+    top = passages[0]
+    assert top.jurisdiction == "CA" and top.topic == "security-deposits"
+    filtered = retrieve_dense(
+        collection, embedder, "security deposit deadline", k=5, where={"jurisdiction": "TX"}
+    )
+    assert filtered and all(p.jurisdiction == "TX" for p in filtered)
+    assert retrieve_dense(collection, embedder, "deposit", k=5, where={"jurisdiction": "ZZ"}) == []

@@ -1,0 +1,131 @@
+"""Record parsing and source readers: bad data is rejected with a reason, never raised."""
+
+from __future__ import annotations
+
+import lzma
+from datetime import date
+from pathlib import Path
+
+import pytest
+from legalrag.ingest.records import Rejected, SourceDocument, parse_record, title_of
+from legalrag.ingest.sources import SourceError, read_path, read_pile_of_law
+
+from tests.conftest import write_jsonl
+
+GOOD = {
+    "text": "Title: Can my boss keep my tips?\nQuestion: ...\nAnswer #1: No.",
+    "created_timestamp": "07-04-2019",
+    "downloaded_timestamp": "11-20-2026",
+    "url": "https://legalrag.example/sample/ny-tips",
+    "jurisdiction": "ny",
+    "topic": "employment-wages",
+}
+
+
+def test_good_record_keeps_its_metadata() -> None:
+    doc = parse_record(GOOD, location="f:1", source="s", max_chars=10_000)
+    assert isinstance(doc, SourceDocument)
+    assert doc.document_id == GOOD["url"]
+    assert doc.title == "Can my boss keep my tips?"
+    assert doc.created == date(2019, 7, 4)
+    assert doc.jurisdiction == "NY"
+    meta = doc.metadata()
+    assert meta["created"] == "2019-07-04" and meta["created_day"] == 20190704
+    assert meta["topic"] == "employment-wages" and meta["source"] == "s"
+    assert None not in meta.values()
+
+
+def test_id_falls_back_to_url_then_text_hash() -> None:
+    with_id = parse_record({**GOOD, "id": 17}, location="f:1", source="s", max_chars=10_000)
+    no_url = parse_record({"text": "Some text"}, location="f:1", source="s", max_chars=10_000)
+    assert with_id.document_id == "17"
+    assert no_url.document_id.startswith("sha256:")
+    assert (
+        no_url.document_id
+        == parse_record({"text": "Some text"}, location="g:9", source="t", max_chars=99).document_id
+    )
+
+
+@pytest.mark.parametrize(
+    ("record", "reason"),
+    [
+        ([1, 2], "JSON object"),
+        ({"url": "u"}, "text"),
+        ({"text": "   "}, "text"),
+        ({"text": 42}, "text"),
+        ({**GOOD, "created_timestamp": "2019/07/04"}, "created_timestamp"),
+        ({**GOOD, "url": ["a"]}, "url"),
+        ({**GOOD, "text": "x" * 101}, "limit"),
+    ],
+)
+def test_bad_records_are_rejected_with_a_reason(record, reason: str) -> None:
+    result = parse_record(record, location="file.jsonl:7", source="s", max_chars=100)
+    assert isinstance(result, Rejected)
+    assert result.location == "file.jsonl:7"
+    assert reason in result.reason
+
+
+def test_title_of_plain_text_uses_first_line() -> None:
+    assert title_of("\n\n# Lease terms\nbody") == "Lease terms"
+
+
+def test_jsonl_reader_reports_line_numbers(tmp_path: Path) -> None:
+    path = write_jsonl(
+        tmp_path / "c.jsonl", [GOOD, "{broken", "", {"text": ""}, {**GOOD, "url": "u2"}]
+    )
+    with path.open("ab") as out:
+        out.write(b'{"text": "\xff\xfe bad bytes"}\n')
+    items = list(read_path(path, max_chars=10_000))
+    rejected = {item.location: item.reason for item in items if isinstance(item, Rejected)}
+    assert [type(i).__name__ for i in items].count("SourceDocument") == 2
+    assert set(rejected) == {f"{path}:2", f"{path}:4", f"{path}:6"}
+    assert "invalid JSON" in rejected[f"{path}:2"]
+    assert "UTF-8" in rejected[f"{path}:6"]
+
+
+def test_folder_reader_ids_are_relative_paths(tmp_path: Path) -> None:
+    (tmp_path / "corpus" / "nda").mkdir(parents=True)
+    (tmp_path / "corpus" / "nda" / "a.txt").write_text("Confidentiality lasts five years.")
+    (tmp_path / "corpus" / "b.md").write_text("# Notice\nThirty days notice is required.")
+    (tmp_path / "corpus" / "empty.txt").write_text("  \n")
+    (tmp_path / "corpus" / "image.png").write_bytes(b"\x89PNG")
+    (tmp_path / "corpus" / ".hidden.txt").write_text("ignored")
+    items = list(read_path(tmp_path / "corpus", max_chars=10_000))
+    docs = {i.document_id: i for i in items if isinstance(i, SourceDocument)}
+    assert set(docs) == {"b.md", "nda/a.txt"}
+    assert docs["b.md"].title == "Notice"
+    assert sorted(r.reason.split()[0] for r in items if isinstance(r, Rejected)) == [
+        "empty",
+        "unsupported",
+    ]
+
+
+def test_missing_path_and_unknown_file_type_are_source_errors(tmp_path: Path) -> None:
+    with pytest.raises(SourceError, match="no such file"):
+        list(read_path(tmp_path / "nope.jsonl", max_chars=10))
+    (tmp_path / "x.pdf").write_bytes(b"%PDF")
+    with pytest.raises(SourceError, match="unsupported"):
+        list(read_path(tmp_path / "x.pdf", max_chars=10))
+
+
+def test_pile_of_law_reader_streams_xz_json_through_datasets(tmp_path: Path) -> None:
+    rows = [
+        {
+            "text": f"Title: Question {i}\nQuestion: Is it legal?\nAnswer #1: It depends.",
+            "created_timestamp": "01-02-2016",
+            "downloaded_timestamp": "04-20-2022",
+            "url": f"https://www.reddit.com/r/legaladvice/comments/{i}/",
+        }
+        for i in range(4)
+    ]
+    data = "\n".join(__import__("json").dumps(r) for r in rows).encode()
+    path = tmp_path / "train.r_legaldvice.jsonl.xz"
+    path.write_bytes(lzma.compress(data))
+    items = list(
+        read_pile_of_law(
+            str(tmp_path / "{split}.r_legaldvice.jsonl.xz"), split="train", max_chars=10_000
+        )
+    )
+    assert [i.document_id for i in items] == [r["url"] for r in rows]
+    assert all(i.source == "pile-of-law" and i.jurisdiction == "" for i in items)
+    assert items[2].title == "Question 2"
