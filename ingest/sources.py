@@ -88,20 +88,24 @@ def read_path(path: Path, *, max_chars: int) -> Iterator[Item]:
 
     A text file's document id is its path relative to the folder given (or its
     name, for a single file), so results can be matched to span-annotated
-    benchmarks.
+    benchmarks. A path that cannot be read at all fails here, before anything is
+    loaded or opened; bad records inside it are rejected as they stream.
     """
     if not path.exists():
         raise SourceError(f"no such file or folder: {path}")
     if path.is_file():
-        if path.suffix.lower() in JSONL_SUFFIXES:
-            yield from read_jsonl(path, source=str(path), max_chars=max_chars)
-        elif path.suffix.lower() in TEXT_SUFFIXES:
-            yield read_text_file(path, document_id=path.name, source=str(path), max_chars=max_chars)
-        else:
-            raise SourceError(
-                f"unsupported file type {path.suffix!r}: give .jsonl, .txt or .md files"
+        suffix = path.suffix.lower()
+        if suffix in JSONL_SUFFIXES:
+            return read_jsonl(path, source=str(path), max_chars=max_chars)
+        if suffix in TEXT_SUFFIXES:
+            return iter(
+                [read_text_file(path, document_id=path.name, source=str(path), max_chars=max_chars)]
             )
-        return
+        raise SourceError(f"unsupported file type {path.suffix!r}: give .jsonl, .txt or .md files")
+    return _read_folder(path, max_chars=max_chars)
+
+
+def _read_folder(path: Path, *, max_chars: int) -> Iterator[Item]:
     files = sorted(
         p
         for p in path.rglob("*")

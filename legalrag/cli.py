@@ -39,6 +39,7 @@ err = Console(stderr=True)
 
 EXIT_USAGE = 2  # bad input, missing index, bad settings
 EXIT_BACKEND = 3  # a server the user configured is down or misbehaves
+EXIT_INTERNAL = 1  # a bug
 
 # Flags that override settings, shared by the commands.
 ConfigOpt = Annotated[
@@ -82,6 +83,17 @@ def user_errors(func: F) -> F:
             raise _fail(str(exc), EXIT_USAGE) from None
         except KeyboardInterrupt:
             raise _fail("interrupted; what was written so far is kept", 130) from None
+        except typer.Exit:
+            raise
+        except Exception as exc:
+            # A bug, not bad input: say what happened; the traceback is one setting away.
+            if logging.getLogger().isEnabledFor(logging.DEBUG):
+                raise
+            raise _fail(
+                f"internal error: {type(exc).__name__}: {exc} "
+                "(run with LEGALRAG_LOG_LEVEL=DEBUG for the traceback)",
+                EXIT_INTERNAL,
+            ) from None
 
     return wrapper  # type: ignore[return-value]
 

@@ -114,7 +114,14 @@ def test_malformed_lines_are_counted_and_change_nothing(tmp_path: Path) -> None:
     assert [entry["location"] for entry in logged] == [r.location for r in report.rejected]
     clean = make_settings(tmp_path / "clean")
     ingest(clean, path=write_jsonl(tmp_path / "good.jsonl", good), quiet=True)
-    assert _snapshot(settings) == _snapshot(clean)
+
+    def without_source(snapshot: dict) -> dict:  # `source` names the file that was read
+        return {
+            i: (text, {k: v for k, v in meta.items() if k != "source"})
+            for i, (text, meta) in snapshot.items()
+        }
+
+    assert without_source(_snapshot(settings)) == without_source(_snapshot(clean))
 
 
 def test_opening_an_index_with_another_model_is_refused(tmp_path: Path, embedder) -> None:
@@ -190,3 +197,38 @@ def test_sample_retrieval_finds_the_matching_record(sample_index, embedder) -> N
     )
     assert filtered and all(p.jurisdiction == "TX" for p in filtered)
     assert retrieve_dense(collection, embedder, "deposit", k=5, where={"jurisdiction": "ZZ"}) == []
+
+
+def test_pile_of_law_source_streams_and_checks_the_row_count(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import lzma
+
+    from legalrag.ingest.run import Source
+
+    rows = [
+        {
+            "text": f"Title: Post {i}\nQuestion: Can my landlord do this?\nAnswer #1: Reply {i}.",
+            "created_timestamp": "02-03-2017",
+            "downloaded_timestamp": "04-20-2022",
+            "url": f"https://www.reddit.com/r/legaladvice/comments/p{i}/",
+        }
+        for i in range(5)
+    ]
+    rows[2] = {**rows[2], "text": None}
+    lines = "\n".join(json.dumps(r) for r in rows).encode()
+    (tmp_path / "train.r_legaldvice.jsonl.xz").write_bytes(lzma.compress(lines))
+    monkeypatch.setenv(
+        "LEGALRAG_PILE_OF_LAW_DATA_FILES", str(tmp_path / "{split}.r_legaldvice.jsonl.xz")
+    )
+    report = ingest(make_settings(tmp_path / "data"), source=Source.pile_of_law, quiet=True)
+    assert report.documents_ingested == 4
+    assert [r.location for r in report.rejected] == ["pile-of-law:train:3"]
+    assert any("read 5 records" in w and "109,740" in w for w in report.warnings)
+    info = index_info(make_settings(tmp_path / "data"))
+    assert info.sources == {"pile-of-law": 4}
+
+    limited = ingest(
+        make_settings(tmp_path / "limited"), source=Source.pile_of_law, limit=2, quiet=True
+    )
+    assert limited.documents_read == 2 and not limited.warnings

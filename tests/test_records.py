@@ -102,10 +102,10 @@ def test_folder_reader_ids_are_relative_paths(tmp_path: Path) -> None:
 
 def test_missing_path_and_unknown_file_type_are_source_errors(tmp_path: Path) -> None:
     with pytest.raises(SourceError, match="no such file"):
-        list(read_path(tmp_path / "nope.jsonl", max_chars=10))
+        read_path(tmp_path / "nope.jsonl", max_chars=10)
     (tmp_path / "x.pdf").write_bytes(b"%PDF")
     with pytest.raises(SourceError, match="unsupported"):
-        list(read_path(tmp_path / "x.pdf", max_chars=10))
+        read_path(tmp_path / "x.pdf", max_chars=10)
 
 
 def test_pile_of_law_reader_streams_xz_json_through_datasets(tmp_path: Path) -> None:
