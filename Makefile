@@ -9,18 +9,25 @@ STAMP := $(VENV)/.legalrag-installed
 TORCH ?= torch==2.13.0
 QUESTION ?= How long does a landlord in California have to return a security deposit?
 
-.PHONY: install run test lint bench clean
+.PHONY: install run test lint lock bench clean
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
 		|| { echo "legalrag needs Python >= 3.11 (set PYTHON=...)"; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet $(TORCH)
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $@
+
+# Re-pin constraints.txt to what is installed now (after changing pyproject.toml
+# and checking that `make test` passes).
+lock: install
+	{ sed -n '1,3p' constraints.txt; $(BIN)/python -m pip freeze --exclude-editable \
+		| grep -v -i -e '^legalrag' -e '^py-spy' | sed 's/^torch==.*/torch==2.13.0/'; } > constraints.new
+	mv constraints.new constraints.txt
 
 # The main job on the embedded default. Until the chat exists it shows the
 # passages retrieved for a sample question.

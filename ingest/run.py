@@ -24,11 +24,12 @@ from legalrag.ingest.sources import (
 )
 
 from legalrag.embedding import make_embedder
-from legalrag.index import open_for_writing
+from legalrag.index import WritableIndex, open_for_writing
 
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from legalrag.embedding import Embedder
     from legalrag.settings import Settings
 
 
@@ -113,6 +114,22 @@ def ingest_items(
     """Ingest already-opened records (any iterable, consumed lazily)."""
     embedder = make_embedder(settings)
     index = open_for_writing(settings, embedder.model_name, embedder.dimension)
+    try:
+        return _run(settings, items, index, embedder, partition, quiet, console, documents_total)
+    finally:
+        index.close()
+
+
+def _run(
+    settings: Settings,
+    items: Iterable[Item],
+    index: WritableIndex,
+    embedder: Embedder,
+    partition: Partition,
+    quiet: bool,
+    console: Console | None,
+    documents_total: int | None,
+) -> IngestReport:
     chunker = Chunker(
         embedder.count_tokens,
         chunk_size=settings.chunk_size,

@@ -98,13 +98,31 @@ def user_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def _settings(config: Path | None, *, hub_needed: bool = False, **flags: Any) -> Settings:
+def _settings(
+    config: Path | None,
+    *,
+    hub_needed: Callable[[Settings], bool] | None = None,
+    **flags: Any,
+) -> Settings:
+    """Effective settings; then the privacy switches, before any heavy import.
+
+    ``hub_needed`` says whether the command itself needs the Hugging Face hub
+    (beyond an embedding model that is not on disk).
+    """
     from legalrag.embedding import model_is_local
 
     settings = load_settings(config, **flags)
     logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
-    keep_local(hub_needed=hub_needed or not model_is_local(settings.embedding_model))
+    needs_hub = not model_is_local(settings.embedding_model) or bool(
+        hub_needed and hub_needed(settings)
+    )
+    keep_local(hub_needed=needs_hub)
     return settings
+
+
+def _print_json(data: Any) -> None:
+    # Plain stdout, never wrapped or coloured: this output is for programs.
+    typer.echo(json.dumps(data, ensure_ascii=False))
 
 
 @config_app.command("show")
@@ -116,7 +134,7 @@ def config_show(config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
     settings = _settings(config)
     shown = settings.public_dict()
     if as_json:
-        out.print_json(json.dumps(shown))
+        _print_json(shown)
         return
     table = Table(title="legalrag settings", show_header=True)
     table.add_column("setting")
@@ -169,8 +187,7 @@ def ingest(
         raise SourceError(str(exc)) from None
     settings = _settings(
         config,
-        hub_needed=source == "pile-of-law"
-        and "://" in load_settings(config).pile_of_law_data_files,
+        hub_needed=lambda s: source == "pile-of-law" and "://" in s.pile_of_law_data_files,
         data_dir=data_dir,
         chroma_url=chroma_url,
         collection=collection,
@@ -196,7 +213,7 @@ def ingest(
         console=err,
     )
     if as_json:
-        out.print_json(json.dumps(report.as_dict()))
+        _print_json(report.as_dict())
         return
     _print_ingest_summary(report, quiet=quiet)
 
@@ -252,7 +269,7 @@ def index_info(
     settings = _settings(config, data_dir=data_dir, chroma_url=chroma_url, collection=collection)
     info = read_info(settings)
     if as_json:
-        out.print_json(json.dumps(info.as_dict()))
+        _print_json(info.as_dict())
         return
     table = Table(title="legalrag index", show_header=False)
     table.add_column("what")
@@ -303,17 +320,15 @@ def retrieve(
         )
     from legalrag.app.retrieval import retrieve_dense
     from legalrag.embedding import make_embedder
-    from legalrag.index import open_for_reading
+    from legalrag.index import check_model, open_for_reading
 
-    open_for_reading(settings)  # a missing index fails before the model loads
+    collection_ = open_for_reading(settings)  # a missing index fails before the model loads
     embedder = make_embedder(settings)
-    collection_ = open_for_reading(settings, embedder.model_name, embedder.dimension)
+    check_model(collection_, embedder.model_name, embedder.dimension)
     where = {"jurisdiction": jurisdiction.upper()} if jurisdiction else None
     passages = retrieve_dense(collection_, embedder, question, k=settings.retrieve_k, where=where)
     if as_json:
-        out.print_json(
-            json.dumps({"question": question, "sources": [p.as_dict() for p in passages]})
-        )
+        _print_json({"question": question, "sources": [p.as_dict() for p in passages]})
         return
     if not passages:
         scope = f" in jurisdiction {jurisdiction.upper()}" if jurisdiction else ""

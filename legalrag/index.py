@@ -8,9 +8,10 @@ with another model is refused instead of returning nonsense.
 
 from __future__ import annotations
 
+import fcntl
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
@@ -37,6 +38,10 @@ class IndexMismatchError(IndexAccessError):
 
 class IndexUnavailableError(IndexAccessError):
     """The Chroma server cannot be reached."""
+
+
+class IndexBusyError(IndexAccessError):
+    """Another process is already writing to the embedded index."""
 
 
 def describe_location(settings: Settings) -> str:
@@ -74,7 +79,8 @@ def make_client(settings: Settings) -> ClientAPI:
     return client
 
 
-def _check_model(collection: Collection, model_name: str, dimension: int) -> None:
+def check_model(collection: Collection, model_name: str, dimension: int) -> None:
+    """Refuse a collection that another embedding model filled."""
     meta = collection.metadata or {}
     built_with = meta.get("embedding_model")
     built_dim = meta.get("embedding_dimension")
@@ -86,18 +92,58 @@ def _check_model(collection: Collection, model_name: str, dimension: int) -> Non
         )
 
 
-@dataclass(frozen=True)
+@dataclass
 class WritableIndex:
-    """A collection to ingest into, and the largest batch its server takes."""
+    """A collection to ingest into, and the largest batch its server takes.
+
+    For the embedded index it also holds the writer's lock; :meth:`close`
+    releases it (so does the end of the process, however it ends).
+    """
 
     collection: Collection
     max_batch_size: int
+    lock: IO[bytes] | None = None
+
+    def close(self) -> None:
+        """Release the writer's lock."""
+        if self.lock is not None:
+            self.lock.close()
+            self.lock = None
+
+
+def _lock_embedded(settings: Settings) -> IO[bytes]:
+    """One writer at a time on an embedded index: two would corrupt its files."""
+    settings.chroma_dir.mkdir(parents=True, exist_ok=True)
+    handle = (settings.chroma_dir / "legalrag-writer.lock").open("a+b")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        raise IndexBusyError(
+            f"another process is writing to the index at {settings.chroma_dir}; wait for it "
+            "to finish, or run a Chroma server (LEGALRAG_CHROMA_URL) for parallel writers"
+        ) from None
+    return handle
 
 
 def open_for_writing(settings: Settings, model_name: str, dimension: int) -> WritableIndex:
     """The collection to ingest into, created on first use; refuses another model's."""
-    client = make_client(settings)
-    collection = client.get_or_create_collection(
+    lock = _lock_embedded(settings) if settings.chroma_url is None else None
+    try:
+        client = make_client(settings)
+        collection = _get_or_create(client, settings, model_name, dimension)
+        check_model(collection, model_name, dimension)
+    except BaseException:
+        if lock is not None:
+            lock.close()
+        raise
+    return WritableIndex(collection, client.get_max_batch_size(), lock)
+
+
+def _get_or_create(
+    client: ClientAPI, settings: Settings, model_name: str, dimension: int
+) -> Collection:
+    return client.get_or_create_collection(
         settings.collection,
         metadata={
             "embedding_model": model_name,
@@ -108,8 +154,6 @@ def open_for_writing(settings: Settings, model_name: str, dimension: int) -> Wri
         # Never let Chroma attach its own embedder: it would download a model.
         embedding_function=None,
     )
-    _check_model(collection, model_name, dimension)
-    return WritableIndex(collection, client.get_max_batch_size())
 
 
 def open_for_reading(
@@ -127,7 +171,7 @@ def open_for_reading(
             f"{describe_location(settings)}. Run `legalrag ingest` first."
         ) from None
     if model_name is not None and dimension is not None:
-        _check_model(collection, model_name, dimension)
+        check_model(collection, model_name, dimension)
     return collection
 
 

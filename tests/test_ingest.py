@@ -11,6 +11,7 @@ from legalrag.ingest.run import ingest
 from legalrag.ingest.sources import sample_corpus_file
 
 from legalrag.index import (
+    IndexBusyError,
     IndexMismatchError,
     IndexNotFoundError,
     index_info,
@@ -126,7 +127,7 @@ def test_malformed_lines_are_counted_and_change_nothing(tmp_path: Path) -> None:
 
 def test_opening_an_index_with_another_model_is_refused(tmp_path: Path, embedder) -> None:
     settings = make_settings(tmp_path / "data")
-    open_for_writing(settings, "Alibaba-NLP/gte-Qwen2-7B-instruct", 3584)
+    open_for_writing(settings, "Alibaba-NLP/gte-Qwen2-7B-instruct", 3584).close()
     with pytest.raises(IndexMismatchError, match="gte-Qwen2-7B-instruct"):
         ingest(settings, quiet=True, limit=2)
     with pytest.raises(IndexMismatchError):
@@ -141,10 +142,25 @@ def test_cli_reports_model_mismatch_and_missing_index_in_one_line(tmp_path: Path
     assert "no index" in missing.stderr and "legalrag ingest" in missing.stderr
     assert "Traceback" not in missing.stderr
 
-    open_for_writing(make_settings(tmp_path / "data"), "some/other-model", 768)
+    open_for_writing(make_settings(tmp_path / "data"), "some/other-model", 768).close()
     mismatch = run_cli("ingest", "--limit", "1", "-q", env=env)
     assert mismatch.returncode == 2
     assert "some/other-model" in mismatch.stderr and "Traceback" not in mismatch.stderr
+
+
+def test_one_writer_at_a_time_on_the_embedded_index(tmp_path: Path, embedder) -> None:
+    settings = make_settings(tmp_path / "data")
+    held = open_for_writing(settings, embedder.model_name, embedder.dimension)
+    try:
+        with pytest.raises(IndexBusyError, match="another process is writing"):
+            ingest(settings, limit=1, quiet=True)
+        busy = run_cli(
+            "ingest", "--limit", "1", "-q", env={"LEGALRAG_DATA_DIR": str(tmp_path / "data")}
+        )
+        assert busy.returncode == 2 and "LEGALRAG_CHROMA_URL" in busy.stderr
+    finally:
+        held.close()
+    assert ingest(settings, limit=1, quiet=True).documents_ingested == 1
 
 
 def test_missing_index_is_a_clear_error(tmp_path: Path) -> None:
