@@ -341,9 +341,12 @@ def retrieve(
             f"[dim]{passage.jurisdiction or '—'} · {passage.topic or '—'} · "
             f"{passage.created or '—'} · score {passage.score:.3f}[/]",
             highlight=False,
+            soft_wrap=True,
         )
-        if passage.url:
-            out.print(f"    [link={passage.url}]{passage.url}[/link]", highlight=False)
+        if passage.url:  # never wrapped, so that it stays one clickable link
+            out.print(
+                f"    [link={passage.url}]{passage.url}[/link]", highlight=False, soft_wrap=True
+            )
         out.print(f"    {passage.text}\n", highlight=False, soft_wrap=True)
 
 
