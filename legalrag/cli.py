@@ -71,6 +71,7 @@ def user_errors(func: F) -> F:
 
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from legalrag.app.questions import QuestionError
         from legalrag.embedding import EmbeddingModelError
         from legalrag.index import IndexAccessError, IndexUnavailableError
         from legalrag.ingest.sources import SourceError
@@ -79,7 +80,13 @@ def user_errors(func: F) -> F:
             return func(*args, **kwargs)
         except IndexUnavailableError as exc:
             raise _fail(str(exc), EXIT_BACKEND) from None
-        except (SettingsError, IndexAccessError, SourceError, EmbeddingModelError) as exc:
+        except (
+            SettingsError,
+            IndexAccessError,
+            SourceError,
+            EmbeddingModelError,
+            QuestionError,
+        ) as exc:
             raise _fail(str(exc), EXIT_USAGE) from None
         except KeyboardInterrupt:
             raise _fail("interrupted; what was written so far is kept", 130) from None
@@ -310,18 +317,12 @@ def retrieve(
         embedding_model=embedding_model,
         retrieve_k=k,
     )
-    question = question.strip()
-    if not question:
-        raise SettingsError("the question is empty")
-    if len(question) > settings.max_question_chars:
-        raise SettingsError(
-            f"the question has {len(question):,} characters; the limit is "
-            f"{settings.max_question_chars:,} (LEGALRAG_MAX_QUESTION_CHARS)"
-        )
+    from legalrag.app.questions import clean_question
     from legalrag.app.retrieval import retrieve_dense
     from legalrag.embedding import make_embedder
     from legalrag.index import check_model, open_for_reading
 
+    question = clean_question(question, max_chars=settings.max_question_chars)
     collection_ = open_for_reading(settings)  # a missing index fails before the model loads
     embedder = make_embedder(settings)
     check_model(collection_, embedder.model_name, embedder.dimension)
