@@ -71,6 +71,8 @@ def user_errors(func: F) -> F:
 
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        import httpx
+
         from legalrag.app.questions import QuestionError
         from legalrag.embedding import EmbeddingModelError
         from legalrag.index import IndexAccessError, IndexUnavailableError
@@ -80,6 +82,14 @@ def user_errors(func: F) -> F:
             return func(*args, **kwargs)
         except IndexUnavailableError as exc:
             raise _fail(str(exc), EXIT_BACKEND) from None
+        except httpx.TransportError as exc:
+            # Only the Chroma server is spoken to over HTTP here; writes are
+            # idempotent, so a re-run picks up where this one stopped.
+            raise _fail(
+                f"the Chroma server stopped answering ({type(exc).__name__}: {exc}); what was "
+                "written is kept, and running the same command again resumes",
+                EXIT_BACKEND,
+            ) from None
         except (
             SettingsError,
             IndexAccessError,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -93,3 +94,70 @@ def test_a_server_that_is_down_is_a_clear_error(tmp_path: Path) -> None:
     result = run_cli("index", "info", env={"LEGALRAG_CHROMA_URL": url})
     assert result.returncode == 3
     assert url in result.stderr and "Traceback" not in result.stderr
+
+
+def test_server_dying_mid_ingest_is_exit_3_and_a_rerun_resumes(tmp_path: Path) -> None:
+    import os
+    import signal
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    server_cmd = [
+        _chroma_binary(),
+        "run",
+        "--path",
+        str(tmp_path / "srv"),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]
+
+    def start_server() -> subprocess.Popen:
+        proc = subprocess.Popen(server_cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=2):
+                    return proc
+            except OSError:
+                assert time.monotonic() < deadline, "chroma run did not start"
+                time.sleep(0.3)
+
+    server = start_server()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LEGALRAG_")}
+    env.update(LEGALRAG_CHROMA_URL=url, LEGALRAG_WRITE_BATCH_SIZE="8", LEGALRAG_LOG_LEVEL="INFO")
+    ingest_proc = subprocess.Popen(
+        [sys.executable, "-m", "legalrag", "ingest", "--quiet", "--limit", "40"],
+        env=env,
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert ingest_proc.stderr is not None
+        stderr_lines = []
+        for line in ingest_proc.stderr:
+            stderr_lines.append(line)
+            if "batch written" in line:
+                server.send_signal(signal.SIGKILL)
+                server.wait(timeout=30)
+                break
+        stderr_lines += ingest_proc.stderr.readlines()
+        ingest_proc.wait(timeout=120)
+        stderr = "".join(stderr_lines)
+        assert ingest_proc.returncode == 3, stderr
+        assert "Chroma server" in stderr and "resumes" in stderr
+        assert "Traceback" not in stderr
+
+        server = start_server()
+        again = run_cli(
+            "ingest", "--quiet", "--limit", "40", "--json", env={"LEGALRAG_CHROMA_URL": url}
+        )
+        assert again.returncode == 0, again.stderr
+        report = json.loads(again.stdout)
+        assert report["documents_ingested"] == 40
+        assert report["chunks_already_indexed"] >= 8  # the first batch survived and was kept
+    finally:
+        server.kill()
+        ingest_proc.kill()
