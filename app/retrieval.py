@@ -1,14 +1,75 @@
-"""Retrieval of passages from the index for a question (dense stage)."""
+"""Retrieval: dense and BM25 stages, fused by reciprocal rank, grouped by document.
+
+Each stage can be switched off in settings; every result keeps each stage's score
+and rank, so a lawyer or an engineer can see why a source was chosen. Metadata
+filters apply to both stages, and a filter that matches nothing returns nothing:
+it never falls back to the whole corpus.
+"""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from chromadb.api.models.Collection import Collection
+    from legalrag.app.lexical import LexicalIndex
 
     from legalrag.embedding import Embedder
+    from legalrag.settings import Settings
+
+NOT_ADDRESSED = "The retrieved sources do not address this question."
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Metadata restrictions on what may be retrieved."""
+
+    jurisdiction: str | None = None
+    topic: str | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+
+    def where(self) -> dict[str, Any] | None:
+        """The same restrictions in Chroma's filter language."""
+        clauses: list[dict[str, Any]] = []
+        if self.jurisdiction:
+            clauses.append({"jurisdiction": self.jurisdiction.upper()})
+        if self.topic:
+            clauses.append({"topic": self.topic})
+        if self.date_from:
+            clauses.append({"created_day": {"$gte": int(self.date_from.strftime("%Y%m%d"))}})
+        if self.date_to:
+            clauses.append({"created_day": {"$lte": int(self.date_to.strftime("%Y%m%d"))}})
+        if not clauses:
+            return None
+        return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+    def describe(self) -> str:
+        """e.g. ``jurisdiction=CA, from 2019-01-01``."""
+        parts = []
+        if self.jurisdiction:
+            parts.append(f"jurisdiction={self.jurisdiction.upper()}")
+        if self.topic:
+            parts.append(f"topic={self.topic}")
+        if self.date_from:
+            parts.append(f"from {self.date_from.isoformat()}")
+        if self.date_to:
+            parts.append(f"to {self.date_to.isoformat()}")
+        return ", ".join(parts)
+
+
+@dataclass(frozen=True)
+class StageScores:
+    """How one chunk fared in each stage (None: the stage did not return it)."""
+
+    fused: float
+    dense: float | None = None
+    dense_rank: int | None = None
+    bm25: float | None = None
+    bm25_rank: int | None = None
 
 
 @dataclass(frozen=True)
@@ -26,48 +87,217 @@ class RetrievedPassage:
     created: str = ""
     start: int = 0
     end: int = 0
+    stages: StageScores | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """Plain data, for --json."""
         return asdict(self)
 
 
-def retrieve_dense(
-    collection: Collection,
-    embedder: Embedder,
-    question: str,
-    *,
-    k: int,
-    where: dict[str, Any] | None = None,
-) -> list[RetrievedPassage]:
-    """The ``k`` chunks nearest the question; score is cosine similarity."""
-    result = collection.query(
-        query_embeddings=[embedder.embed_query(question)],
-        n_results=k,
-        where=where,
-        include=["documents", "metadatas", "distances"],
+@dataclass
+class RetrievalResult:
+    """Sources for one question, or why there are none."""
+
+    question: str
+    passages: list[RetrievedPassage] = field(default_factory=list)
+    filters: Filters = field(default_factory=Filters)
+    refused: bool = False
+    reason: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain data, for --json (sources numbered from 1)."""
+        return {
+            "question": self.question,
+            "refused": self.refused,
+            "reason": self.reason,
+            "filters": self.filters.describe(),
+            "sources": [{"marker": n, **p.as_dict()} for n, p in enumerate(self.passages, 1)],
+        }
+
+
+def _passage(
+    chunk_id: str, text: str, meta: dict[str, Any], stages: StageScores
+) -> RetrievedPassage:
+    return RetrievedPassage(
+        id=chunk_id,
+        document_id=str(meta.get("document_id", "")),
+        text=text,
+        score=round(stages.fused, 6),
+        title=str(meta.get("title", "")),
+        url=str(meta.get("url", "")),
+        jurisdiction=str(meta.get("jurisdiction", "")),
+        topic=str(meta.get("topic", "")),
+        created=str(meta.get("created", "")),
+        start=int(meta.get("start", 0)),
+        end=int(meta.get("end", 0)),
+        stages=stages,
     )
-    passages = []
-    for chunk_id, text, meta, distance in zip(
-        result["ids"][0],
-        (result["documents"] or [[]])[0],
-        (result["metadatas"] or [[]])[0],
-        (result["distances"] or [[]])[0],
-        strict=True,
-    ):
-        passages.append(
-            RetrievedPassage(
-                id=chunk_id,
-                document_id=str(meta.get("document_id", "")),
-                text=text or "",
-                score=round(1.0 - float(distance), 4),
-                title=str(meta.get("title", "")),
-                url=str(meta.get("url", "")),
-                jurisdiction=str(meta.get("jurisdiction", "")),
-                topic=str(meta.get("topic", "")),
-                created=str(meta.get("created", "")),
-                start=int(meta.get("start", 0)),
-                end=int(meta.get("end", 0)),
+
+
+def fuse(rankings: list[list[str]], rrf_k: int) -> dict[str, float]:
+    """Reciprocal rank fusion: each list adds 1/(rrf_k + rank) to its items."""
+    fused: dict[str, float] = {}
+    for ranking in rankings:
+        for rank, chunk_id in enumerate(ranking, start=1):
+            fused[chunk_id] = fused.get(chunk_id, 0.0) + 1.0 / (rrf_k + rank)
+    return fused
+
+
+class Retriever:
+    """Finds the sources for a question in one collection."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        collection: Collection,
+        embedder: Embedder | None,
+        lexical: Callable[[], LexicalIndex] | None,
+        count_tokens: Callable[[str], int],
+    ) -> None:
+        self.settings = settings
+        self.collection = collection
+        self.embedder = embedder if settings.retrieval_dense else None
+        self._lexical_factory = lexical if settings.retrieval_bm25 else None
+        self._lexical: LexicalIndex | None = None
+        self.count_tokens = count_tokens
+
+    @property
+    def lexical(self) -> LexicalIndex | None:
+        """The BM25 index, built or loaded on first use."""
+        if self._lexical is None and self._lexical_factory is not None:
+            self._lexical = self._lexical_factory()
+        return self._lexical
+
+    def retrieve(
+        self, question: str, *, k: int | None = None, filters: Filters | None = None
+    ) -> RetrievalResult:
+        """Up to ``k`` sources from distinct documents, best first."""
+        k = k or self.settings.retrieve_k
+        filters = filters or Filters()
+        result = RetrievalResult(question=question, filters=filters)
+        where = filters.where()
+        allowed: set[str] | None = None
+        if where is not None:
+            allowed = set(self.collection.get(where=where, include=[])["ids"])
+            if not allowed:
+                result.reason = f"No indexed passage matches the filters ({filters.describe()})."
+                return result
+
+        candidates = self.settings.retrieval_candidates
+        found: dict[str, tuple[str, dict[str, Any]]] = {}
+        dense_hits: dict[str, tuple[float, int]] = {}
+        if self.embedder is not None:
+            answer = self.collection.query(
+                query_embeddings=[self.embedder.embed_query(question)],
+                n_results=candidates if allowed is None else min(candidates, len(allowed)),
+                where=where,
+                include=["documents", "metadatas", "distances"],
             )
+            for rank, (chunk_id, text, meta, distance) in enumerate(
+                zip(
+                    answer["ids"][0],
+                    (answer["documents"] or [[]])[0],
+                    (answer["metadatas"] or [[]])[0],
+                    (answer["distances"] or [[]])[0],
+                    strict=True,
+                ),
+                start=1,
+            ):
+                dense_hits[chunk_id] = (1.0 - float(distance), rank)
+                found[chunk_id] = (text or "", dict(meta or {}))
+
+        # The gate needs calibrated scores: cosine similarity, not BM25's.
+        if self.embedder is not None:
+            best_dense = max((score for score, _ in dense_hits.values()), default=-1.0)
+            if best_dense < self.settings.relevance_floor:
+                result.refused = True
+                result.reason = NOT_ADDRESSED
+                return result
+
+        bm25_hits = {}
+        if self.lexical is not None:
+            bm25_hits = {
+                hit.chunk_id: (hit.score, hit.rank)
+                for hit in self.lexical.search(question, candidates, allowed)
+            }
+
+        fused = fuse(
+            [
+                sorted(dense_hits, key=lambda c: dense_hits[c][1]),
+                sorted(bm25_hits, key=lambda c: bm25_hits[c][1]),
+            ],
+            self.settings.rrf_k,
         )
-    return passages
+        missing = [c for c in fused if c not in found]
+        if missing:
+            got = self.collection.get(ids=missing, include=["documents", "metadatas"])
+            for chunk_id, text, meta in zip(
+                got["ids"], got["documents"] or [], got["metadatas"] or [], strict=True
+            ):
+                found[chunk_id] = (text or "", dict(meta or {}))
+
+        ranked = sorted(fused, key=lambda c: -fused[c])
+        result.passages = self._distinct_documents(ranked, fused, found, dense_hits, bm25_hits, k)
+        return result
+
+    def _distinct_documents(
+        self,
+        ranked: list[str],
+        fused: dict[str, float],
+        found: dict[str, tuple[str, dict[str, Any]]],
+        dense_hits: dict[str, tuple[float, int]],
+        bm25_hits: dict[str, tuple[float, int]],
+        k: int,
+    ) -> list[RetrievedPassage]:
+        """The best chunk of each of the first ``k`` documents, within the token budget."""
+        passages: list[RetrievedPassage] = []
+        seen_documents: set[str] = set()
+        budget = self.settings.context_max_tokens
+        for chunk_id in ranked:
+            if chunk_id not in found:  # deleted between the two stages
+                continue
+            text, meta = found[chunk_id]
+            document_id = str(meta.get("document_id", ""))
+            if document_id in seen_documents:
+                continue
+            cost = self.count_tokens(text)
+            if passages and cost > budget:
+                break
+            dense = dense_hits.get(chunk_id)
+            lexical = bm25_hits.get(chunk_id)
+            stages = StageScores(
+                fused=fused[chunk_id],
+                dense=None if dense is None else round(dense[0], 4),
+                dense_rank=None if dense is None else dense[1],
+                bm25=None if lexical is None else round(lexical[0], 4),
+                bm25_rank=None if lexical is None else lexical[1],
+            )
+            passages.append(_passage(chunk_id, text, meta, stages))
+            seen_documents.add(document_id)
+            budget -= cost
+            if len(passages) == k:
+                break
+        return passages
+
+
+def open_retriever(settings: Settings) -> Retriever:
+    """A retriever over the configured index, with the configured stages."""
+    from legalrag.app.lexical import LexicalIndex
+
+    from legalrag.embedding import make_embedder
+    from legalrag.index import check_model, open_for_reading
+    from legalrag.tokens import tiktoken_encoding
+
+    collection = open_for_reading(settings)  # a missing index fails before the model loads
+    embedder = None
+    if settings.retrieval_dense:
+        embedder = make_embedder(settings)
+        check_model(collection, embedder.model_name, embedder.dimension)
+    encoding = tiktoken_encoding(settings.data_dir / "tiktoken")
+    return Retriever(
+        settings,
+        collection,
+        embedder,
+        lambda: LexicalIndex.for_collection(collection, settings.bm25_dir),
+        lambda text: len(encoding.encode(text, disallowed_special=())),
+    )

@@ -1,7 +1,7 @@
-"""Dense retrieval on the sample corpus: recall@k and MRR over eval/datasets/sample.jsonl.
+"""Retrieval on the sample corpus: recall@k and MRR over eval/datasets/sample.jsonl.
 
-Prints figures, asserts nothing. Ingests the sample into a temporary index unless
---data-dir points at one that already holds it.
+Prints figures for each stage alone and for the fusion; asserts nothing. Ingests
+the sample into a temporary index unless --data-dir points at one that holds it.
 
 Run: .venv/bin/python bench/retrieval_sample.py [--k 5] [--data-dir DIR]
 """
@@ -19,12 +19,16 @@ from legalrag.privacy import keep_local
 
 keep_local(hub_needed=False)
 
-from legalrag.app.retrieval import retrieve_dense  # noqa: E402
+from legalrag.app.retrieval import open_retriever  # noqa: E402
 from legalrag.ingest.run import ingest  # noqa: E402
 
-from legalrag.embedding import make_embedder  # noqa: E402
-from legalrag.index import check_model, open_for_reading  # noqa: E402
 from legalrag.settings import load_settings  # noqa: E402
+
+STAGES = {
+    "dense": {"retrieval_dense": True, "retrieval_bm25": False},
+    "bm25": {"retrieval_dense": False, "retrieval_bm25": True},
+    "hybrid (RRF)": {"retrieval_dense": True, "retrieval_bm25": True},
+}
 
 
 def main() -> None:
@@ -39,38 +43,32 @@ def main() -> None:
         if line.strip()
     ]
     answerable = [q for q in questions if q["gold_source_ids"]]
-
+    print(f"{len(answerable)} answerable questions (of {len(questions)}), k={args.k}")
     with tempfile.TemporaryDirectory() as tmp:
-        settings = load_settings(data_dir=args.data_dir or Path(tmp))
+        data_dir = args.data_dir or Path(tmp)
         if args.data_dir is None:
-            ingest(settings, quiet=True)
-        embedder = make_embedder(settings)
-        collection = open_for_reading(settings)
-        check_model(collection, embedder.model_name, embedder.dimension)
-        hits = 0.0
-        any_hit = 0
-        reciprocal = 0.0
-        started = time.perf_counter()
-        for question in answerable:
-            # Over-fetch chunks, then keep the first k distinct documents.
-            passages = retrieve_dense(collection, embedder, question["question"], k=args.k * 4)
-            ranked: list[str] = []
-            for passage in passages:
-                if passage.document_id not in ranked:
-                    ranked.append(passage.document_id)
-            top = ranked[: args.k]
-            gold = set(question["gold_source_ids"])
-            hits += len(gold & set(top)) / len(gold)
-            any_hit += bool(gold & set(top))
-            first = next((i for i, doc in enumerate(top, 1) if doc in gold), None)
-            reciprocal += 1 / first if first else 0.0
-        seconds = time.perf_counter() - started
-    n = len(answerable)
-    print(f"questions       : {n} answerable (of {len(questions)})")
-    print(f"recall@{args.k} (docs) : {hits / n:.3f}")
-    print(f"hit@{args.k}           : {any_hit / n:.3f}")
-    print(f"MRR@{args.k}           : {reciprocal / n:.3f}")
-    print(f"latency         : {1000 * seconds / n:.1f} ms per question (dense, k={args.k * 4})")
+            ingest(load_settings(data_dir=data_dir), quiet=True)
+        for name, stages in STAGES.items():
+            # No relevance gate here: this measures ranking, not refusals.
+            settings = load_settings(data_dir=data_dir, relevance_floor=-1.0, **stages)
+            retriever = open_retriever(settings)
+            retriever.retrieve("warm-up question")  # builds or loads the BM25 cache
+            recall = hit = reciprocal = 0.0
+            started = time.perf_counter()
+            for question in answerable:
+                result = retriever.retrieve(question["question"], k=args.k)
+                ranked = [p.document_id for p in result.passages]
+                gold = set(question["gold_source_ids"])
+                recall += len(gold & set(ranked)) / len(gold)
+                hit += bool(gold & set(ranked))
+                first = next((i for i, doc in enumerate(ranked, 1) if doc in gold), None)
+                reciprocal += 1 / first if first else 0.0
+            ms = 1000 * (time.perf_counter() - started) / len(answerable)
+            n = len(answerable)
+            print(
+                f"{name:13s} recall@{args.k} {recall / n:.3f}  hit@{args.k} {hit / n:.3f}  "
+                f"MRR@{args.k} {reciprocal / n:.3f}  {ms:.0f} ms/question"
+            )
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ import json
 import logging
 import sys
 from collections.abc import Callable
+from datetime import datetime
 from functools import wraps
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -303,13 +304,25 @@ def index_info(
     out.print(table)
 
 
+DateOpt = Annotated[datetime | None, typer.Option(formats=["%Y-%m-%d"], help="YYYY-MM-DD")]
+
+
 @app.command()
 @user_errors
 def retrieve(
     question: Annotated[str, typer.Argument(help="The question to search for.")],
-    k: Annotated[int | None, typer.Option("--k", help="Number of passages.")] = None,
+    k: Annotated[int | None, typer.Option("--k", help="Number of sources.")] = None,
     jurisdiction: Annotated[
-        str | None, typer.Option(help="Only passages from this jurisdiction (e.g. CA).")
+        str | None, typer.Option(help="Only sources from this jurisdiction (e.g. CA).")
+    ] = None,
+    topic: Annotated[str | None, typer.Option(help="Only sources on this topic.")] = None,
+    date_from: Annotated[
+        datetime | None,
+        typer.Option("--from", formats=["%Y-%m-%d"], help="Posted on or after (YYYY-MM-DD)."),
+    ] = None,
+    date_to: Annotated[
+        datetime | None,
+        typer.Option("--to", formats=["%Y-%m-%d"], help="Posted on or before (YYYY-MM-DD)."),
     ] = None,
     as_json: JsonOpt = False,
     config: ConfigOpt = None,
@@ -318,7 +331,7 @@ def retrieve(
     collection: CollectionOpt = None,
     embedding_model: ModelOpt = None,
 ) -> None:
-    """Show the passages the index returns for a question."""
+    """Show the sources retrieved for a question, with each stage's score."""
     settings = _settings(
         config,
         data_dir=data_dir,
@@ -328,29 +341,37 @@ def retrieve(
         retrieve_k=k,
     )
     from legalrag.app.questions import clean_question
-    from legalrag.app.retrieval import retrieve_dense
-    from legalrag.embedding import make_embedder
-    from legalrag.index import check_model, open_for_reading
+    from legalrag.app.retrieval import Filters, open_retriever
 
     question = clean_question(question, max_chars=settings.max_question_chars)
-    collection_ = open_for_reading(settings)  # a missing index fails before the model loads
-    embedder = make_embedder(settings)
-    check_model(collection_, embedder.model_name, embedder.dimension)
-    where = {"jurisdiction": jurisdiction.upper()} if jurisdiction else None
-    passages = retrieve_dense(collection_, embedder, question, k=settings.retrieve_k, where=where)
+    filters = Filters(
+        jurisdiction=jurisdiction,
+        topic=topic,
+        date_from=date_from.date() if date_from else None,
+        date_to=date_to.date() if date_to else None,
+    )
+    result = open_retriever(settings).retrieve(question, filters=filters)
     if as_json:
-        _print_json({"question": question, "sources": [p.as_dict() for p in passages]})
+        _print_json(result.as_dict())
         return
-    if not passages:
-        scope = f" in jurisdiction {jurisdiction.upper()}" if jurisdiction else ""
-        out.print(f"No passages matched{scope}.")
+    out.print(
+        f"[bold]{question}[/]" + (f"  [dim]({filters.describe()})[/]" if filters.where() else "")
+    )
+    if not result.passages:
+        out.print(result.reason or "No sources found.", highlight=False)
         return
-    out.print(f"[bold]{question}[/]\n", highlight=False)
-    for rank, passage in enumerate(passages, start=1):
+    out.print()
+    for rank, passage in enumerate(result.passages, start=1):
+        stages = passage.stages
+        scores = ""
+        if stages is not None:
+            dense = "—" if stages.dense is None else f"{stages.dense:.3f} (#{stages.dense_rank})"
+            bm25 = "—" if stages.bm25 is None else f"{stages.bm25:.2f} (#{stages.bm25_rank})"
+            scores = f" · dense {dense} · bm25 {bm25} · fused {stages.fused:.4f}"
         out.print(
             f"[bold cyan][{rank}][/] {passage.title}  "
             f"[dim]{passage.jurisdiction or '—'} · {passage.topic or '—'} · "
-            f"{passage.created or '—'} · score {passage.score:.3f}[/]",
+            f"{passage.created or '—'}{scores}[/]",
             highlight=False,
             soft_wrap=True,
         )

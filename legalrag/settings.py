@@ -102,9 +102,24 @@ class Settings(BaseSettings):
         description="Where pile-of-law's legal-advice files are ({split}: train or validation).",
     )
 
-    # --- questions ---------------------------------------------------------------
-    retrieve_k: int = Field(default=5, ge=1, le=100, description="Passages retrieved per question.")
+    # --- retrieval ---------------------------------------------------------------
+    retrieve_k: int = Field(default=5, ge=1, le=100, description="Sources given per question.")
     max_question_chars: int = Field(default=2000, ge=10)
+    retrieval_dense: bool = Field(default=True, description="Use the embedding index.")
+    retrieval_bm25: bool = Field(default=True, description="Use BM25 over the same chunks.")
+    retrieval_candidates: int = Field(
+        default=40, ge=1, description="Chunks each stage hands to the fusion."
+    )
+    rrf_k: int = Field(default=60, ge=1, description="Reciprocal rank fusion constant.")
+    relevance_floor: float = Field(
+        default=0.35,
+        ge=-1.0,
+        le=1.0,
+        description="Best dense cosine below this: the sources do not address the question.",
+    )
+    context_max_tokens: int = Field(
+        default=3000, ge=100, description="Cap on the source text handed to the model."
+    )
 
     # --- generation (used by the answer engine) ----------------------------------
     llm_base_url: str | None = Field(
@@ -143,6 +158,12 @@ class Settings(BaseSettings):
         return value or None
 
     @model_validator(mode="after")
+    def _check_stages(self) -> Settings:
+        if not (self.retrieval_dense or self.retrieval_bm25):
+            raise ValueError("retrieval_dense and retrieval_bm25 cannot both be off")
+        return self
+
+    @model_validator(mode="after")
     def _check_overlap(self) -> Settings:
         if self.chunk_overlap >= self.chunk_size:
             raise ValueError(
@@ -155,6 +176,11 @@ class Settings(BaseSettings):
     def chroma_dir(self) -> Path:
         """The embedded Chroma folder."""
         return self.chroma_path or self.data_dir / "chroma"
+
+    @property
+    def bm25_dir(self) -> Path:
+        """Where the BM25 index cache lives."""
+        return self.data_dir / "bm25"
 
     @property
     def logs_dir(self) -> Path:

@@ -193,28 +193,6 @@ def test_partition_membership_is_deterministic_and_exclusive() -> None:
         Partition.parse("one of three")
 
 
-def test_sample_retrieval_finds_the_matching_record(sample_index, embedder) -> None:
-    from legalrag.app.retrieval import retrieve_dense
-
-    settings, _ = sample_index
-    collection = open_for_reading(settings, embedder.model_name, embedder.dimension)
-    passages = retrieve_dense(
-        collection,
-        embedder,
-        "How many days does a California landlord have to return a security deposit?",
-        k=5,
-    )
-    assert len(passages) == 5
-    assert passages[0].score >= passages[-1].score
-    top = passages[0]
-    assert top.jurisdiction == "CA" and top.topic == "security-deposits"
-    filtered = retrieve_dense(
-        collection, embedder, "security deposit deadline", k=5, where={"jurisdiction": "TX"}
-    )
-    assert filtered and all(p.jurisdiction == "TX" for p in filtered)
-    assert retrieve_dense(collection, embedder, "deposit", k=5, where={"jurisdiction": "ZZ"}) == []
-
-
 def test_pile_of_law_source_streams_and_checks_the_row_count(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
