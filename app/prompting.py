@@ -1,0 +1,79 @@
+"""Prompts rendered from the versioned templates in prompts/.
+
+Templates are Jinja2 files shipped in the package (``legalrag.prompts``); each sets
+a ``version`` that travels into every answer. Source text is neutralised so that
+a document cannot close its own ``<source>`` block or open a fake one: whatever a
+document says stays inside the block the rules call data, not instructions.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Protocol
+
+import jinja2
+
+_SOURCE_TAG = re.compile(r"<(\s*/?\s*)source", re.IGNORECASE)
+
+
+class PromptSource(Protocol):
+    """What a template shows of a source."""
+
+    title: str
+    jurisdiction: str
+    created: str
+    url: str
+    text: str
+
+
+@dataclass(frozen=True)
+class RenderedPrompt:
+    """A prompt ready to send, and the template version that made it."""
+
+    text: str
+    version: str
+
+
+def neutralize(text: str) -> str:
+    """Defuse ``<source``/``</source`` inside untrusted text (a look-alike angle bracket)."""
+    return _SOURCE_TAG.sub(lambda m: "\u2039" + m.group(1) + "source", text)
+
+
+@cache
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,  # plain text for a model, not HTML
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["neutralize"] = neutralize
+    return env
+
+
+@cache
+def load_template(name: str) -> jinja2.Template:
+    """A template from prompts/, e.g. ``answer.j2``."""
+    text = (resources.files("legalrag.prompts") / name).read_text(encoding="utf-8")
+    return _environment().from_string(text)
+
+
+def template_version(name: str) -> str:
+    """The ``version`` a template declares."""
+    # Rendering with empty inputs exposes the template's top-level `set`s.
+    module = load_template(name).make_module(vars={"question": "", "sources": []})
+    version = getattr(module, "version", None)
+    if not isinstance(version, str) or not version:
+        raise ValueError(f"prompt template {name} declares no version")
+    return version
+
+
+def render_answer_prompt(question: str, sources: Sequence[PromptSource]) -> RenderedPrompt:
+    """The answer prompt: rules, numbered sources, question, all in one user turn."""
+    text = load_template("answer.j2").render(question=question, sources=sources)
+    return RenderedPrompt(text=text, version=template_version("answer.j2"))
