@@ -1,0 +1,258 @@
+"""Citation parsing and verification: the product's core promise.
+
+An answer's citations are checked against the sources the model was given:
+
+- a marker naming no provided source is **invalid**: removed from the displayed
+  answer and reported;
+- a sentence that states something and cites nothing is **unsupported**;
+- a verbatim quote must be found in the cited passage (normalised, fuzzy);
+- each (sentence, cited passage) pair gets a support score; a sentence whose
+  every cited passage fails it is **misgrounded**;
+- each valid citation points at the span of its document that best matches the
+  sentence, for highlighting.
+
+The offline support score mixes lexical coverage of the sentence's content words
+with the embedder's cosine similarity, and any number in the sentence (a deadline,
+an amount, a section) must appear in the passage: "30 days" is not supported by a
+passage that says 21. Its threshold (:data:`SUPPORT_THRESHOLD`) was set on the
+sample corpus with all-MiniLM-L6-v2: 60 answer sentences scored 0.76 (10th
+percentile) to 0.87 (median) against their own paragraph, and at most 0.39 (90th
+percentile) against another post on the same topic. An NLI model or a judge LLM
+can replace the scorer.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from difflib import SequenceMatcher
+from typing import Protocol
+
+SUPPORT_THRESHOLD = 0.45
+QUOTE_MATCH = 0.9
+
+# [1]  [1, 3]  [citation:2]  ([1][3] is two markers)
+_MARKER = re.compile(r"\[(?:citation:\s*)?(\d+(?:\s*,\s*\d+)*)\]", re.IGNORECASE)
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"”']?\s+(?=[\[\"“(A-Z0-9])")
+_QUOTE = re.compile(r"[\"“]([^\"“”]{4,}?)[\"”]")
+_WORD = re.compile(r"[a-z0-9]+(?:[.,][0-9]+)*")
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_STOPWORDS = frozenset(
+    (  # noqa: SIM905 - a word list reads better as text
+        "a an and are as at be been but by can could did do does for from had has have he her "
+        "his i if in into is it its may might must my no not of on or our she should so such "
+        "than that the their them then there these they this those to under up was we were "
+        "what when where which who will with would you your also any all each more most other "
+        "some only own same very just about after before over within without "
+    ).split()
+)
+_EXEMPT = ("not legal advice", "do not address this question", "does not address this question")
+
+
+class SupportScorer(Protocol):
+    """How well a passage supports a sentence, from 0 to 1."""
+
+    def __call__(self, sentence: str, passage: str) -> float: ...
+
+
+class CitedSource(Protocol):
+    """What verification needs of a source."""
+
+    id: str
+    text: str
+    start: int
+
+
+@dataclass(frozen=True)
+class Citation:
+    """One citation marker in the answer, and what checking it found."""
+
+    marker: int
+    sentence: int
+    source_id: str | None
+    valid: bool
+    quote_ok: bool | None = None
+    support: float | None = None
+    span: tuple[int, int] | None = None
+
+
+@dataclass
+class Verification:
+    """The checked answer and every finding."""
+
+    answer: str
+    citations: list[Citation] = field(default_factory=list)
+    invalid_markers: list[int] = field(default_factory=list)
+    unsupported_sentences: list[str] = field(default_factory=list)
+    misgrounded_sentences: list[str] = field(default_factory=list)
+    quotes_not_found: list[str] = field(default_factory=list)
+
+
+def _normalise(text: str) -> str:
+    return " ".join(_WORD.findall(text.lower()))
+
+
+def content_words(text: str) -> set[str]:
+    """Lower-case words that carry meaning (no stopwords, no citation markers)."""
+    return {w for w in _WORD.findall(_MARKER.sub(" ", text).lower()) if w not in _STOPWORDS}
+
+
+def numbers_in(text: str) -> set[str]:
+    """Numbers as written, without thousands separators ("$1,450" -> "1450")."""
+    return {n.replace(",", "").rstrip(".") for n in _NUMBER.findall(_MARKER.sub(" ", text))}
+
+
+def quote_found(quote: str, passage: str) -> bool:
+    """True when ``quote`` appears in ``passage``, up to case, spacing, punctuation, typos."""
+    needle, haystack = _normalise(quote), _normalise(passage)
+    if not needle:
+        return True
+    if needle in haystack:
+        return True
+    match = SequenceMatcher(None, haystack, needle, autojunk=False).find_longest_match(
+        0, len(haystack), 0, len(needle)
+    )
+    # Extend the longest exact run to a window of the quote's length and compare it whole.
+    start = max(0, match.a - match.b)
+    window = haystack[start : start + len(needle)]
+    return SequenceMatcher(None, window, needle, autojunk=False).ratio() >= QUOTE_MATCH
+
+
+def lexical_support(sentence: str, passage: str) -> float:
+    """Share of the sentence's content words found in the passage; 0 if a number is not."""
+    if not numbers_in(sentence) <= numbers_in(passage):
+        return 0.0
+    words = content_words(sentence)
+    if not words:
+        return 1.0
+    return len(words & content_words(passage)) / len(words)
+
+
+def embedding_support(embed: Callable[[list[str]], list[list[float]]]) -> SupportScorer:
+    """Lexical coverage averaged with embedding similarity (numbers still decisive)."""
+
+    def score(sentence: str, passage: str) -> float:
+        lexical = lexical_support(sentence, passage)
+        if lexical == 0.0:
+            return 0.0
+        first, second = embed([strip_markers(sentence), passage])
+        cosine = sum(a * b for a, b in zip(first, second, strict=True))
+        return 0.5 * lexical + 0.5 * max(0.0, cosine)
+
+    return score
+
+
+@dataclass(frozen=True)
+class _Sentence:
+    text: str
+    markers: list[int]
+
+
+def split_sentences(answer: str) -> list[_Sentence]:
+    """Sentences with their markers; markers that open a sentence belong to the one before."""
+    pieces: list[str] = []
+    for line in answer.splitlines():
+        pieces.extend(p for p in _SENTENCE_END.split(line.strip()) if p.strip())
+    sentences: list[_Sentence] = []
+    for piece in pieces:
+        leading = re.match(r"^((?:\s*" + _MARKER.pattern + r")+)", piece, re.IGNORECASE)
+        if leading and sentences:
+            moved = _markers(leading.group(0))
+            sentences[-1] = _Sentence(
+                sentences[-1].text + " " + leading.group(0).strip(), sentences[-1].markers + moved
+            )
+            piece = piece[leading.end() :].strip()
+            if not piece:
+                continue
+        sentences.append(_Sentence(piece, _markers(piece)))
+    return sentences
+
+
+def strip_markers(text: str) -> str:
+    """``text`` without citation markers (and without the space they leave before a stop)."""
+    return re.sub(r"\s+([.,;:!?])", r"\1", _MARKER.sub("", text)).strip()
+
+
+def _markers(text: str) -> list[int]:
+    found: list[int] = []
+    for group in _MARKER.findall(text):
+        found.extend(int(n) for n in re.split(r"\s*,\s*", group))
+    return found
+
+
+def _states_something(sentence: str) -> bool:
+    bare = strip_markers(sentence)
+    lowered = bare.lower()
+    if any(phrase in lowered for phrase in _EXEMPT):
+        return False
+    if bare.endswith((":", "?")):
+        return False
+    return len(content_words(bare)) >= 3
+
+
+def best_span(sentence: str, source: CitedSource) -> tuple[int, int]:
+    """Document offsets of the passage sentence that best matches ``sentence``."""
+    words = content_words(sentence)
+    best = (0, len(source.text))
+    best_score = -1.0
+    offset = 0
+    for piece in re.split(r"(?<=[.!?])\s+", source.text):
+        start = source.text.find(piece, offset)
+        offset = start + len(piece)
+        overlap = len(words & content_words(piece)) / (len(words) or 1)
+        if overlap > best_score:
+            best, best_score = (start, start + len(piece)), overlap
+    return source.start + best[0], source.start + best[1]
+
+
+def verify_citations(
+    answer: str, sources: Sequence[CitedSource], support: SupportScorer = lexical_support
+) -> Verification:
+    """Check every citation of ``answer`` against ``sources`` (marker n = sources[n-1])."""
+    result = Verification(answer=answer)
+    for index, sentence in enumerate(split_sentences(answer)):
+        quotes = _QUOTE.findall(sentence.text)
+        for quote in quotes:
+            if not any(quote_found(quote, s.text) for s in sources):
+                result.quotes_not_found.append(quote)
+        valid_scores: list[float] = []
+        for marker in sentence.markers:
+            if not 1 <= marker <= len(sources):
+                result.invalid_markers.append(marker)
+                result.citations.append(Citation(marker, index, None, valid=False))
+                continue
+            source = sources[marker - 1]
+            score = round(support(sentence.text, source.text), 4)
+            valid_scores.append(score)
+            result.citations.append(
+                Citation(
+                    marker,
+                    index,
+                    source.id,
+                    valid=True,
+                    quote_ok=all(quote_found(q, source.text) for q in quotes) if quotes else None,
+                    support=score,
+                    span=best_span(sentence.text, source),
+                )
+            )
+        bare = strip_markers(sentence.text)
+        if not _states_something(sentence.text):
+            continue
+        if not valid_scores:
+            result.unsupported_sentences.append(bare)
+        elif max(valid_scores) < SUPPORT_THRESHOLD:
+            result.misgrounded_sentences.append(bare)
+    if result.invalid_markers:
+        result.answer = _remove_markers(answer, len(sources))
+    return result
+
+
+def _remove_markers(answer: str, count: int) -> str:
+    def keep_valid(match: re.Match[str]) -> str:
+        numbers = [int(n) for n in re.split(r"\s*,\s*", match.group(1))]
+        kept = [n for n in numbers if 1 <= n <= count]
+        return "" if not kept else "".join(f"[{n}]" for n in kept)
+
+    cleaned = _MARKER.sub(keep_valid, answer)
+    return re.sub(r"[ \t]+([.,;:])", r"\1", cleaned)

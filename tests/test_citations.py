@@ -1,0 +1,137 @@
+"""Citation verification: invalid, unsupported, misgrounded, quotes, spans."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from legalrag.app.citations import (
+    SUPPORT_THRESHOLD,
+    embedding_support,
+    lexical_support,
+    quote_found,
+    split_sentences,
+    verify_citations,
+)
+
+
+@dataclass(frozen=True)
+class Source:
+    id: str
+    text: str
+    start: int = 0
+
+
+CA = Source(
+    "ca",
+    "Under California Civil Code section 1950.5 the landlord has 21 days after move-out to "
+    "return the deposit. A landlord who keeps it in bad faith owes up to twice the deposit.",
+    start=100,
+)
+TX = Source(
+    "tx",
+    "In Texas the landlord must refund the deposit within 30 days after the tenant surrenders "
+    "the premises, once the tenant gives a forwarding address.",
+)
+SOURCES = [CA, TX]
+
+
+def test_marker_styles_are_all_parsed() -> None:
+    sentences = split_sentences(
+        "California allows 21 days [1]. Texas allows 30 days [2][1]. "
+        "Both differ [1, 2]. R1 style works too [citation:2]."
+    )
+    assert [s.markers for s in sentences] == [[1], [2, 1], [1, 2], [2]]
+
+
+def test_markers_after_the_full_stop_belong_to_that_sentence() -> None:
+    sentences = split_sentences("California allows 21 days. [1] Texas allows 30 days. [2]")
+    assert [s.markers for s in sentences] == [[1], [2]]
+
+
+def test_a_well_cited_answer_passes() -> None:
+    answer = (
+        'In California the landlord has "21 days after move-out to return the deposit" [1]. '
+        "In Texas the landlord must refund the deposit within 30 days [2].\n"
+        "This is not legal advice."
+    )
+    result = verify_citations(answer, SOURCES)
+    assert result.answer == answer
+    assert [c.valid for c in result.citations] == [True, True]
+    assert result.citations[0].quote_ok is True
+    assert all(c.support >= SUPPORT_THRESHOLD for c in result.citations)
+    assert not (result.unsupported_sentences or result.misgrounded_sentences)
+    assert not (result.invalid_markers or result.quotes_not_found)
+
+
+def test_a_citation_to_a_missing_source_is_removed_and_reported() -> None:
+    result = verify_citations("The landlord has 21 days to return the deposit [1][7].", SOURCES)
+    assert result.invalid_markers == [7]
+    assert result.answer == "The landlord has 21 days to return the deposit [1]."
+    assert [c.valid for c in result.citations] == [True, False]
+
+
+def test_a_sentence_citing_only_missing_sources_is_unsupported() -> None:
+    result = verify_citations("The landlord has 21 days to return the deposit [9].", SOURCES)
+    assert result.answer == "The landlord has 21 days to return the deposit."
+    assert result.unsupported_sentences == ["The landlord has 21 days to return the deposit."]
+
+
+def test_an_uncited_statement_is_unsupported_but_the_disclaimer_is_not() -> None:
+    result = verify_citations(
+        "The landlord has 21 days to return the deposit [1]. "
+        "Tenants can always withhold the last month's rent.\nThis is not legal advice.",
+        SOURCES,
+    )
+    assert result.unsupported_sentences == ["Tenants can always withhold the last month's rent."]
+
+
+def test_a_wrong_number_is_misgrounded_even_with_the_right_words() -> None:
+    result = verify_citations(
+        "In California the landlord has 30 days to return the deposit [1].", SOURCES
+    )
+    assert result.misgrounded_sentences == [
+        "In California the landlord has 30 days to return the deposit."
+    ]
+    assert result.citations[0].support == 0.0
+
+
+def test_a_cited_source_that_says_something_else_is_misgrounded() -> None:
+    result = verify_citations(
+        "Adverse possession requires open and hostile occupation of the neighbour's land [2].",
+        SOURCES,
+    )
+    assert len(result.misgrounded_sentences) == 1
+
+
+def test_a_quote_in_no_source_is_reported() -> None:
+    result = verify_citations('The statute says "the tenant always wins" [1].', SOURCES)
+    assert result.quotes_not_found == ["the tenant always wins"]
+    assert result.citations[0].quote_ok is False
+
+
+def test_quotes_match_up_to_case_spacing_and_a_typo() -> None:
+    assert quote_found("Twice  the DEPOSIT", CA.text)
+    assert quote_found("owes up to twice the deposti", CA.text)
+    assert not quote_found("owes up to three times the rent", CA.text)
+
+
+def test_spans_point_at_the_best_sentence_in_document_offsets() -> None:
+    result = verify_citations("A bad-faith landlord owes up to twice the deposit [1].", SOURCES)
+    start, end = result.citations[0].span
+    sentence = CA.text[start - CA.start : end - CA.start]
+    assert sentence.startswith("A landlord who keeps it in bad faith")
+
+
+def test_lexical_support_needs_numbers_to_match() -> None:
+    assert (
+        lexical_support("The limit is $1,450 a month.", "Rent is 1450 dollars a month; the limit.")
+        > 0
+    )
+    assert lexical_support("The limit is $1,500.", "The limit is $1,450.") == 0.0
+
+
+def test_embedding_support_with_the_real_model(embedder) -> None:
+    score = embedding_support(embedder.embed_documents)
+    good = score("A landlord acting in bad faith can owe twice the deposit [1].", CA.text)
+    off = score("Texas landlords must refund deposits after a forwarding address.", CA.text)
+    assert good >= SUPPORT_THRESHOLD > off
