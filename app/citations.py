@@ -34,7 +34,8 @@ QUOTE_MATCH = 0.9
 
 # [1]  [1, 3]  [citation:2]  ([1][3] is two markers)
 _MARKER = re.compile(r"\[(?:citation:\s*)?(\d+(?:\s*,\s*\d+)*)\]", re.IGNORECASE)
-_SENTENCE_END = re.compile(r"(?<=[.!?])[\"”']?\s+(?=[\[\"“(A-Z0-9])")
+# After . ! ? (or after one of them and a closing quote, which stays with its sentence).
+_SENTENCE_END = re.compile(r"(?:(?<=[.!?])|(?<=[.!?][\"”']))\s+(?=[\[\"“(A-Z0-9-])")
 _QUOTE = re.compile(r"[\"“]([^\"“”]{4,}?)[\"”]")
 _WORD = re.compile(r"[a-z0-9]+(?:[.,][0-9]+)*")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
@@ -46,6 +47,14 @@ _STOPWORDS = frozenset(
         "what when where which who will with would you your also any all each more most other "
         "some only own same very just about after before over within without "
     ).split()
+)
+# Text inside a source that addresses the model rather than the reader. A sentence
+# that only such text "supports" is misgrounded: instructions are not evidence.
+_INSTRUCTION = re.compile(
+    r"\b(ignore|disregard|forget)\s+(all\s+|any\s+|the\s+|your\s+)*"
+    r"(above|previous|prior|earlier|preceding|instructions|rules)\b"
+    r"|\b(system prompt|language model|as an ai)\b",
+    re.IGNORECASE,
 )
 _EXEMPT = ("not legal advice", "do not address this question", "does not address this question")
 
@@ -101,6 +110,12 @@ def content_words(text: str) -> set[str]:
 def numbers_in(text: str) -> set[str]:
     """Numbers as written, without thousands separators ("$1,450" -> "1450")."""
     return {n.replace(",", "").rstrip(".") for n in _NUMBER.findall(_MARKER.sub(" ", text))}
+
+
+def without_instructions(passage: str) -> str:
+    """``passage`` less its sentences that give the model orders."""
+    sentences = re.split(r"(?<=[.!?])\s+", passage)
+    return " ".join(s for s in sentences if not _INSTRUCTION.search(s))
 
 
 def quote_found(quote: str, passage: str) -> bool:
@@ -223,7 +238,7 @@ def verify_citations(
                 result.citations.append(Citation(marker, index, None, valid=False))
                 continue
             source = sources[marker - 1]
-            score = round(support(sentence.text, source.text), 4)
+            score = round(support(sentence.text, without_instructions(source.text)), 4)
             valid_scores.append(score)
             result.citations.append(
                 Citation(

@@ -74,6 +74,7 @@ def user_errors(func: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         import httpx
 
+        from legalrag.app.generation import GenerationError
         from legalrag.app.questions import QuestionError
         from legalrag.embedding import EmbeddingModelError
         from legalrag.index import IndexAccessError, IndexUnavailableError
@@ -81,7 +82,7 @@ def user_errors(func: F) -> F:
 
         try:
             return func(*args, **kwargs)
-        except IndexUnavailableError as exc:
+        except (IndexUnavailableError, GenerationError) as exc:
             raise _fail(str(exc), EXIT_BACKEND) from None
         except httpx.TransportError as exc:
             # Only the Chroma server is spoken to over HTTP here; writes are
@@ -380,6 +381,107 @@ def retrieve(
                 f"    [link={passage.url}]{passage.url}[/link]", highlight=False, soft_wrap=True
             )
         out.print(f"    {passage.text}\n", highlight=False, soft_wrap=True)
+
+
+@app.command()
+@user_errors
+def ask(
+    question: Annotated[str, typer.Argument(help="The legal question.")],
+    k: Annotated[int | None, typer.Option("--k", help="Number of sources.")] = None,
+    jurisdiction: Annotated[
+        str | None, typer.Option(help="Only sources from this jurisdiction (e.g. CA).")
+    ] = None,
+    topic: Annotated[str | None, typer.Option(help="Only sources on this topic.")] = None,
+    as_json: JsonOpt = False,
+    no_stream: Annotated[
+        bool, typer.Option("--no-stream", help="Print the answer once it is complete.")
+    ] = False,
+    hide_reasoning: Annotated[
+        bool, typer.Option("--hide-reasoning", help="Do not show the model's reasoning.")
+    ] = False,
+    config: ConfigOpt = None,
+    data_dir: DataDirOpt = None,
+    chroma_url: ChromaUrlOpt = None,
+    collection: CollectionOpt = None,
+    embedding_model: ModelOpt = None,
+) -> None:
+    """Answer a question from the index, every claim cited and checked."""
+    settings = _settings(
+        config,
+        data_dir=data_dir,
+        chroma_url=chroma_url,
+        collection=collection,
+        embedding_model=embedding_model,
+        retrieve_k=k,
+    )
+    from legalrag.app.engine import AnswerEngine, make_generator
+    from legalrag.app.generation import AnswerText, Event, Reasoning
+    from legalrag.app.questions import clean_question
+    from legalrag.app.retrieval import Filters, open_retriever
+
+    question = clean_question(question, max_chars=settings.max_question_chars)
+    engine = AnswerEngine(settings, open_retriever(settings), make_generator(settings))
+    streaming = not (as_json or no_stream)
+
+    streamed: list[str] = []
+
+    def show(event: Event) -> None:
+        if isinstance(event, Reasoning) and not hide_reasoning:
+            out.print(
+                event.text, style="dim", end="", highlight=False, markup=False, soft_wrap=True
+            )
+        elif isinstance(event, AnswerText):
+            if not streamed:
+                out.print()
+            streamed.append(event.text)
+            out.print(event.text, end="", highlight=False, markup=False, soft_wrap=True)
+
+    result = engine.answer(
+        question,
+        filters=Filters(jurisdiction=jurisdiction, topic=topic),
+        on_event=show if streaming else None,
+    )
+    if as_json:
+        _print_json(result.as_dict())
+        return
+    if streaming:
+        out.print()
+        if "".join(streamed).strip() != result.answer:
+            # Not generated (a refusal before the model), or corrected by the verifier.
+            label = "[bold]Checked answer[/] (invalid citations removed):\n" if streamed else ""
+            out.print(label, end="", highlight=False)
+            out.print(result.answer, highlight=False, markup=False, soft_wrap=True)
+    else:
+        if result.reasoning and not hide_reasoning:
+            out.print(result.reasoning, style="dim", highlight=False, markup=False, soft_wrap=True)
+        out.print(result.answer, highlight=False, markup=False, soft_wrap=True)
+    _print_findings(result)
+
+
+def _print_findings(result: Any) -> None:
+    if result.truncated:
+        err.print("[yellow]truncated:[/] the model stopped at its token limit", highlight=False)
+    for marker in result.invalid_markers:
+        err.print(f"[red]invalid citation[/] [{marker}]: no such source; removed", highlight=False)
+    for sentence in result.unsupported_sentences:
+        err.print(f"[yellow]unsupported[/] (no citation): {sentence}", highlight=False)
+    for sentence in result.misgrounded_sentences:
+        err.print(
+            f"[red]misgrounded[/] (cited source does not support it): {sentence}", highlight=False
+        )
+    for quote in result.quotes_not_found:
+        err.print(f'[red]quote not in any source[/]: "{quote}"', highlight=False)
+    if result.sources:
+        out.print("\n[bold]Sources[/]")
+        for source in result.sources:
+            out.print(
+                f"[{source['marker']}] {source['title']} · {source['jurisdiction'] or '—'} · "
+                f"{source['created'] or '—'} · {source['url']}",
+                highlight=False,
+                markup=False,
+                soft_wrap=True,
+            )
+    out.print(f"[dim]model {result.model} · prompt {result.prompt_version}[/]", highlight=False)
 
 
 def main() -> None:

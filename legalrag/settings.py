@@ -130,6 +130,14 @@ class Settings(BaseSettings):
     )
     llm_api_key: SecretStr | None = None
     llm_timeout_s: float = Field(default=120.0, gt=0)
+    llm_retries: int = Field(default=2, ge=0, description="Retries when down or HTTP 5xx.")
+    llm_retry_backoff_s: float = Field(default=1.0, ge=0)
+    # DeepSeek-R1's recommended sampling.
+    llm_temperature: float = Field(default=0.6, ge=0, le=2)
+    llm_top_p: float = Field(default=0.95, gt=0, le=1)
+    llm_max_tokens: int = Field(
+        default=4096, ge=16, description="Reasoning tokens count against this too."
+    )
 
     # --- output ------------------------------------------------------------------
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "WARNING"

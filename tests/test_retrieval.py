@@ -13,24 +13,10 @@ from legalrag.app.retrieval import NOT_ADDRESSED, Filters, Retriever, fuse
 from legalrag.ingest.run import ingest
 
 from legalrag.index import open_for_reading
-from legalrag.tokens import tiktoken_encoding
-from tests.conftest import make_settings, run_cli, write_jsonl
+from tests.conftest import make_retriever, make_settings, run_cli, write_jsonl
 
 DEPOSIT_CA = "How many days does a California landlord have to return a security deposit?"
 CA_21_DAYS = "https://legalrag.example/sample/ca-security-deposits-21-day-itemized-statement"
-
-
-def make_retriever(settings, embedder, **overrides) -> Retriever:
-    settings = settings.model_copy(update=overrides)
-    collection = open_for_reading(settings, embedder.model_name, embedder.dimension)
-    encoding = tiktoken_encoding(settings.data_dir / "tiktoken")
-    return Retriever(
-        settings,
-        collection,
-        embedder,
-        lambda: LexicalIndex.for_collection(collection, settings.bm25_dir),
-        lambda text: len(encoding.encode(text)),
-    )
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,59 @@
+"""The offline answerer: quotes the sources' most relevant sentences, each cited.
+
+Deterministic and honest about what it is: no language model, just the sentences
+of the retrieved passages that share the most content words with the question,
+quoted verbatim with their source number, in the same output format as a
+model's answer, so that the verifier and the UI treat both alike.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from legalrag.app.citations import content_words
+from legalrag.app.generation import AnswerText, Event, Finished, GenerationRequest
+
+EXTRACTIVE_NOTE = (
+    "Extractive answer (no language model is configured): the most relevant sentences "
+    "of the retrieved sources, quoted:"
+)
+_SENTENCE = re.compile(r"(?<=[.!?])\s+")
+
+
+def _answer_part(text: str) -> str:
+    """The replies of a post, not the asker's own account of the facts."""
+    if "Question:" not in text:
+        return text
+    start = text.find("Answer #")
+    return "" if start < 0 else text[start:]
+
+
+class ExtractiveGenerator:
+    """A :class:`~legalrag.app.generation.Generator` that needs no model."""
+
+    model_name = "extractive"
+
+    def __init__(self, sentences_per_source: int = 2) -> None:
+        self.sentences_per_source = sentences_per_source
+
+    def generate(self, request: GenerationRequest) -> Iterator[Event]:
+        """The quoted sentences, best source first."""
+        question_words = content_words(request.question)
+        lines = [EXTRACTIVE_NOTE]
+        for number, source in enumerate(request.sources, start=1):
+            scored = []
+            for position, sentence in enumerate(_SENTENCE.split(_answer_part(source.text))):
+                sentence = " ".join(sentence.split())
+                # Skip the post's header lines and fragments that say nothing.
+                if sentence.startswith(("Title:", "Question:")) or len(sentence.split()) < 5:
+                    continue
+                sentence = re.sub(r"^Answer #\d+:\s*", "", sentence).replace('"', "'")
+                overlap = len(question_words & content_words(sentence))
+                scored.append((-overlap, position, sentence))
+            best = sorted(scored)[: self.sentences_per_source]
+            for _, _, sentence in sorted(best, key=lambda item: item[1]):
+                lines.append(f'- "{sentence}" [{number}]')
+        lines.append("This is not legal advice.")
+        yield AnswerText("\n".join(lines))
+        yield Finished(truncated=False, finish_reason="stop")

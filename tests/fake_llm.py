@@ -1,0 +1,134 @@
+"""A real HTTP server on 127.0.0.1 that plays vLLM's OpenAI-compatible API.
+
+Each test sets a script: how to answer the next chat completion (reasoning in
+fields, inline <think>, or only </think>; a cut-off; HTTP 500; a hang; a body that
+is not JSON). Requests are recorded so tests can check what was sent.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+@dataclass
+class Script:
+    """How the server answers chat completions."""
+
+    answer: str = ""
+    reasoning: str = ""
+    reasoning_as: str = "fields"  # fields | think | close_only | none
+    finish_reason: str = "stop"
+    status: int = 200
+    hang_s: float = 0.0
+    garbage: bool = False
+    chunk_size: int = 7
+
+
+@dataclass
+class FakeLLM:
+    """The running server: its URL, its script, what it received."""
+
+    url: str
+    script: Script = field(default_factory=Script)
+    requests: list[dict] = field(default_factory=list)
+
+
+def _content(script: Script) -> tuple[list[str], list[str]]:
+    """(reasoning deltas for fields, content deltas)."""
+
+    def pieces(text: str) -> list[str]:
+        return [text[i : i + script.chunk_size] for i in range(0, len(text), script.chunk_size)]
+
+    if script.reasoning_as == "fields":
+        return pieces(script.reasoning), pieces(script.answer)
+    if script.reasoning_as == "think":
+        return [], pieces(f"<think>{script.reasoning}</think>\n\n{script.answer}")
+    if script.reasoning_as == "close_only":
+        return [], pieces(f"{script.reasoning}</think>\n\n{script.answer}")
+    return [], pieces(script.answer)
+
+
+def start_fake_llm() -> tuple[FakeLLM, ThreadingHTTPServer]:
+    """Start the server on a free port; the caller shuts it down."""
+    state = FakeLLM(url="")
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args) -> None:  # quiet
+            pass
+
+        def _send(self, status: int, body: bytes, content_type: str = "application/json") -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def do_GET(self) -> None:
+            if self.path.rstrip("/").endswith("/models"):
+                body = {"object": "list", "data": [{"id": "fake-r1-distill", "object": "model"}]}
+                self._send(200, json.dumps(body).encode())
+            else:
+                self._send(404, b"{}")
+
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length", 0))
+            request = json.loads(self.rfile.read(length) or b"{}")
+            state.requests.append(request)
+            script = state.script
+            if script.hang_s:
+                time.sleep(script.hang_s)
+            if script.status != 200:
+                self._send(script.status, b'{"error": {"message": "boom"}}')
+                return
+            if script.garbage:
+                self._send(200, b"<html>not json</html>", "text/event-stream")
+                return
+            thoughts, contents = _content(script)
+            if not request.get("stream"):
+                message = {"role": "assistant", "content": "".join(contents)}
+                if thoughts:
+                    message["reasoning_content"] = "".join(thoughts)
+                body = {
+                    "id": "x",
+                    "object": "chat.completion",
+                    "created": 0,
+                    "model": request["model"],
+                    "choices": [
+                        {"index": 0, "message": message, "finish_reason": script.finish_reason}
+                    ],
+                }
+                self._send(200, json.dumps(body).encode())
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.end_headers()
+
+            def event(delta: dict, finish: str | None = None) -> None:
+                chunk = {
+                    "id": "x",
+                    "object": "chat.completion.chunk",
+                    "created": 0,
+                    "model": request["model"],
+                    "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+                }
+                self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+                self.wfile.flush()
+
+            event({"role": "assistant", "content": ""})
+            for thought in thoughts:
+                event({"reasoning_content": thought})
+            for content in contents:
+                event({"content": content})
+            event({}, script.finish_reason)
+            self.wfile.write(b"data: [DONE]\n\n")
+            self.wfile.flush()
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    state.url = f"http://127.0.0.1:{server.server_address[1]}/v1"
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return state, server

@@ -1,0 +1,189 @@
+"""The answer engine against a real HTTP server that plays vLLM (tests/fake_llm.py)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+from legalrag.app.engine import TRUNCATED_BEFORE_ANSWER, AnswerEngine
+from legalrag.app.extractive import EXTRACTIVE_NOTE, ExtractiveGenerator
+from legalrag.app.generation import GenerationError, OpenAICompatibleGenerator, Reasoning
+from legalrag.app.retrieval import NOT_ADDRESSED, Filters
+
+from tests.conftest import free_port, make_retriever, run_cli
+from tests.fake_llm import FakeLLM, Script, start_fake_llm
+
+QUESTION = "How many days does a Texas landlord have to refund a security deposit?"
+REASONING = "The user asks about Texas. Source 1 is the Texas post; it says 30 days."
+
+
+@pytest.fixture(scope="module")
+def fake() -> Iterator[FakeLLM]:
+    state, server = start_fake_llm()
+    yield state
+    server.shutdown()
+
+
+@pytest.fixture
+def engine(sample_index, embedder, fake: FakeLLM) -> AnswerEngine:
+    settings, _ = sample_index
+    settings = settings.model_copy(
+        update={
+            "llm_base_url": fake.url,
+            "llm_timeout_s": 2.0,
+            "llm_retries": 1,
+            "llm_retry_backoff_s": 0.0,
+        }
+    )
+    fake.script = Script()
+    fake.requests.clear()
+    retriever = make_retriever(settings, embedder)
+    return AnswerEngine(settings, retriever, OpenAICompatibleGenerator(settings))
+
+
+
+def _answer(engine: AnswerEngine, fake: FakeLLM, answer: str, **script) -> dict:
+    fake.script = Script(answer=answer, reasoning=script.pop("reasoning", REASONING), **script)
+    return engine.answer(QUESTION, filters=Filters(jurisdiction="TX")).as_dict()
+
+
+@pytest.mark.parametrize("form", ["fields", "think", "close_only"])
+def test_reasoning_is_kept_apart_in_each_form(
+    engine: AnswerEngine, fake: FakeLLM, form: str
+) -> None:
+    answer = (
+        "Texas gives the landlord 30 days to refund the deposit [1].\nThis is not legal advice."
+    )
+    events = []
+    fake.script = Script(answer=answer, reasoning=REASONING, reasoning_as=form)
+    result = engine.answer(QUESTION, filters=Filters(jurisdiction="TX"), on_event=events.append)
+    assert result.answer == answer
+    assert result.reasoning == REASONING
+    assert "<think>" not in result.answer and "</think>" not in result.answer
+    assert "".join(e.text for e in events if isinstance(e, Reasoning)).strip() == REASONING
+    assert not result.truncated and result.model == "fake-r1-distill"
+    assert result.prompt_version == "answer-v1"
+    sent = fake.requests[-1]
+    assert [m["role"] for m in sent["messages"]] == ["user"]  # no system prompt
+    assert (sent["temperature"], sent["top_p"], sent["stream"]) == (0.6, 0.95, True)
+    assert '<source number="1">' in sent["messages"][0]["content"]
+
+
+def test_a_citation_of_a_missing_source_is_removed(engine: AnswerEngine, fake: FakeLLM) -> None:
+    result = _answer(engine, fake, "Texas gives the landlord 30 days to refund the deposit [1][9].")
+    assert result["answer"] == "Texas gives the landlord 30 days to refund the deposit [1]."
+    assert result["invalid_markers"] == [9]
+    assert [c["valid"] for c in result["citations"]] == [True, False]
+
+
+def test_a_quote_in_no_source_is_reported(engine: AnswerEngine, fake: FakeLLM) -> None:
+    result = _answer(engine, fake, 'The code says "landlords may keep any deposit forever" [1].')
+    assert result["quotes_not_found"] == ["landlords may keep any deposit forever"]
+
+
+def test_an_uncited_sentence_is_unsupported(engine: AnswerEngine, fake: FakeLLM) -> None:
+    result = _answer(
+        engine,
+        fake,
+        "Texas gives the landlord 30 days to refund the deposit [1]. "
+        "Courts always side with tenants.",
+    )
+    assert result["unsupported_sentences"] == ["Courts always side with tenants."]
+
+
+def test_a_cited_sentence_the_source_does_not_support_is_misgrounded(
+    engine: AnswerEngine, fake: FakeLLM
+) -> None:
+    result = _answer(engine, fake, "Texas gives the landlord 90 days to refund the deposit [1].")
+    assert result["misgrounded_sentences"] == [
+        "Texas gives the landlord 90 days to refund the deposit."
+    ]
+
+
+def test_cut_off_while_reasoning(engine: AnswerEngine, fake: FakeLLM) -> None:
+    result = _answer(engine, fake, "", reasoning_as="close_only", finish_reason="length")
+    assert result["truncated"] is True
+    assert result["answer"] == TRUNCATED_BEFORE_ANSWER
+    # The half-finished thought is reasoning, never presented as the answer.
+    assert result["reasoning"] == REASONING
+
+
+def test_cut_off_mid_answer(engine: AnswerEngine, fake: FakeLLM) -> None:
+    result = _answer(engine, fake, "Texas gives the landlord 30 days to", finish_reason="length")
+    assert result["truncated"] is True and result["answer"].startswith("Texas gives")
+
+
+@pytest.mark.parametrize(
+    ("script", "message"),
+    [
+        (Script(status=500), "answered HTTP 500"),
+        (Script(hang_s=4.0), "did not answer within 2 s"),
+        (Script(garbage=True), "model server at"),
+    ],
+)
+def test_server_failures_are_one_clear_error(
+    engine: AnswerEngine, fake: FakeLLM, script: Script, message: str
+) -> None:
+    fake.script = script
+    with pytest.raises(GenerationError, match=message) as caught:
+        engine.answer(QUESTION, filters=Filters(jurisdiction="TX"))
+    assert fake.url in str(caught.value)
+    if script.status == 500:
+        assert len(fake.requests) == 2  # retried once, as configured
+
+
+def test_a_server_that_is_down(sample_index) -> None:
+    settings, _ = sample_index
+    url = f"http://127.0.0.1:{free_port()}/v1"
+    down = settings.model_copy(update={"llm_base_url": url, "llm_retries": 0})
+    with pytest.raises(GenerationError, match="not reachable"):
+        OpenAICompatibleGenerator(down)
+
+
+def test_the_gate_refuses_without_calling_the_model(engine: AnswerEngine, fake: FakeLLM) -> None:
+    result = engine.answer("What is the boiling point of tungsten?")
+    assert result.refused and result.answer == NOT_ADDRESSED
+    assert fake.requests == []
+
+
+def test_the_offline_answerer_is_extractive_and_verifies_clean(sample_index, embedder) -> None:
+    settings, _ = sample_index
+    engine = AnswerEngine(settings, make_retriever(settings, embedder), ExtractiveGenerator())
+    result = engine.answer(QUESTION)
+    assert result.answer.startswith(EXTRACTIVE_NOTE)
+    assert result.model == "extractive" and result.citations
+    assert all(c["valid"] and c["quote_ok"] for c in result.citations)
+    assert not (
+        result.unsupported_sentences or result.misgrounded_sentences or result.quotes_not_found
+    )
+
+
+def test_cli_ask_json_and_exit_codes(tmp_path, fake: FakeLLM) -> None:
+    env = {"LEGALRAG_DATA_DIR": str(tmp_path / "data")}
+    assert run_cli("ingest", "--limit", "40", "-q", env=env).returncode == 0
+    offline = run_cli("ask", "Can my employer keep my last paycheck?", "--json", env=env)
+    assert offline.returncode == 0, offline.stderr
+    answer = json.loads(offline.stdout)
+    assert {
+        "question",
+        "answer",
+        "reasoning",
+        "refused",
+        "truncated",
+        "citations",
+        "sources",
+        "model",
+        "prompt_version",
+        "timings",
+    } <= set(answer)
+    fake.script = Script(status=500)
+    failing = run_cli(
+        "ask",
+        "Can my employer keep my last paycheck?",
+        env={**env, "LEGALRAG_LLM_BASE_URL": fake.url, "LEGALRAG_LLM_RETRIES": "0"},
+    )
+    assert failing.returncode == 3
+    assert fake.url in failing.stderr and "Traceback" not in failing.stderr
+    empty = run_cli("ask", " ", env=env)
+    assert empty.returncode == 2
