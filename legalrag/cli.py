@@ -311,12 +311,20 @@ DateOpt = Annotated[datetime | None, typer.Option(formats=["%Y-%m-%d"], help="YY
 @app.command()
 @user_errors
 def retrieve(
-    question: Annotated[str, typer.Argument(help="The question to search for.")],
+    question: Annotated[
+        str | None, typer.Argument(help="The question to search for (or use --batch).")
+    ] = None,
     k: Annotated[int | None, typer.Option("--k", help="Number of sources.")] = None,
     jurisdiction: Annotated[
         str | None, typer.Option(help="Only sources from this jurisdiction (e.g. CA).")
     ] = None,
     topic: Annotated[str | None, typer.Option(help="Only sources on this topic.")] = None,
+    batch: Annotated[
+        Path | None,
+        typer.Option(
+            help='JSONL of {"question": ..., "id"?: ...}; prints one JSON result per line.'
+        ),
+    ] = None,
     date_from: Annotated[
         datetime | None,
         typer.Option("--from", formats=["%Y-%m-%d"], help="Posted on or after (YYYY-MM-DD)."),
@@ -344,13 +352,21 @@ def retrieve(
     from legalrag.app.questions import clean_question
     from legalrag.app.retrieval import Filters, open_retriever
 
-    question = clean_question(question, max_chars=settings.max_question_chars)
     filters = Filters(
         jurisdiction=jurisdiction,
         topic=topic,
         date_from=date_from.date() if date_from else None,
         date_to=date_to.date() if date_to else None,
     )
+    if (question is None) == (batch is None):
+        raise SettingsError("give either a QUESTION or --batch FILE")
+    if batch is not None:
+        if not batch.is_file():
+            raise SettingsError(f"no such file: {batch}")
+        _retrieve_batch(open_retriever(settings), batch, filters, settings.max_question_chars)
+        return
+    assert question is not None
+    question = clean_question(question, max_chars=settings.max_question_chars)
     result = open_retriever(settings).retrieve(question, filters=filters)
     if as_json:
         _print_json(result.as_dict())
@@ -456,6 +472,26 @@ def ask(
             out.print(result.reasoning, style="dim", highlight=False, markup=False, soft_wrap=True)
         out.print(result.answer, highlight=False, markup=False, soft_wrap=True)
     _print_findings(result)
+
+
+def _retrieve_batch(retriever: Any, path: Path, filters: Any, max_chars: int) -> None:
+    """One result line per question line; a bad line gets an error line, not a stop."""
+    from legalrag.app.questions import QuestionError, clean_question
+
+    with path.open(encoding="utf-8") as lines:
+        for number, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            try:
+                item = json.loads(line)
+                if not isinstance(item, dict) or not isinstance(item.get("question"), str):
+                    raise ValueError('expected {"question": "..."}')
+                question = clean_question(item["question"], max_chars=max_chars)
+            except (ValueError, QuestionError) as exc:
+                _print_json({"line": number, "error": str(exc)})
+                continue
+            result = retriever.retrieve(question, filters=filters).as_dict()
+            _print_json({"id": item.get("id", number), **result})
 
 
 def _print_findings(result: Any) -> None:

@@ -42,7 +42,6 @@ def engine(sample_index, embedder, fake: FakeLLM) -> AnswerEngine:
     return AnswerEngine(settings, retriever, OpenAICompatibleGenerator(settings))
 
 
-
 def _answer(engine: AnswerEngine, fake: FakeLLM, answer: str, **script) -> dict:
     fake.script = Script(answer=answer, reasoning=script.pop("reasoning", REASONING), **script)
     return engine.answer(QUESTION, filters=Filters(jurisdiction="TX")).as_dict()

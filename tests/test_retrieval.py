@@ -164,3 +164,24 @@ def test_cli_retrieve_with_filters_and_bad_dates(tmp_path: Path) -> None:
     assert json.loads(result.stdout)["filters"] == "from 2015-01-01, to 2023-12-31"
     bad = run_cli("retrieve", "final paycheck", "--from", "01/02/2020", env=env)
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
+
+
+def test_cli_retrieve_batch_one_result_per_line(tmp_path: Path) -> None:
+    env = {"LEGALRAG_DATA_DIR": str(tmp_path / "data")}
+    assert run_cli("ingest", "--limit", "30", "-q", env=env).returncode == 0
+    questions = write_jsonl(
+        tmp_path / "q.jsonl",
+        [
+            {"id": "a", "question": "final paycheck deadline"},
+            "not json",
+            {"question": "  "},
+            {"id": "b", "question": "security deposit"},
+        ],
+    )
+    result = run_cli("retrieve", "--batch", str(questions), "--k", "2", env=env)
+    assert result.returncode == 0, result.stderr
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r.get("id") for r in rows] == ["a", None, None, "b"]
+    assert rows[1]["line"] == 2 and "error" in rows[1]
+    assert "empty" in rows[2]["error"]
+    assert len(rows[0]["sources"]) == 2
