@@ -31,7 +31,6 @@ from legalrag.app.retrieval import NOT_ADDRESSED, Filters, RetrievedPassage
 
 if TYPE_CHECKING:
     from legalrag.app.retrieval import Retriever
-
     from legalrag.settings import Settings
 
 TRUNCATED_BEFORE_ANSWER = (

@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from legalrag.app.retrieval import RetrievedPassage
-
     from legalrag.settings import Settings
 
 OPEN_TAG, CLOSE_TAG = "<think>", "</think>"
@@ -55,6 +54,15 @@ class GenerationRequest:
     question: str
     sources: Sequence[RetrievedPassage]
     prompt: str
+
+
+@dataclass(frozen=True)
+class Completion:
+    """A whole (non-streamed) reply: the answer part, and its tokens' logprobs if asked."""
+
+    text: str
+    reasoning: str
+    logprobs: list[dict] | None
 
 
 class GenerationError(RuntimeError):
@@ -197,6 +205,38 @@ class OpenAICompatibleGenerator:
         if isinstance(exc, openai.APIStatusError):
             return f"the model server at {self.base_url} answered HTTP {exc.status_code}"
         return f"the model server at {self.base_url} sent an unusable answer ({type(exc).__name__})"
+
+    def complete(self, prompt: str, *, max_tokens: int, logprobs: int = 0) -> Completion:
+        """One non-streamed reply (e.g. a reranking judgement), reasoning apart."""
+        response = self._call(
+            lambda: self._client.chat.completions.create(
+                model=self.model_name,
+                messages=[{"role": "user", "content": prompt}],
+                temperature=self.settings.llm_temperature,
+                top_p=self.settings.llm_top_p,
+                max_tokens=max_tokens,
+                logprobs=logprobs > 0,
+                top_logprobs=logprobs or None,
+            )
+        )
+        if not getattr(response, "choices", None):
+            raise GenerationError(self._describe(ValueError("no choices")))
+        choice = response.choices[0]
+        message = choice.message
+        extra = message.model_extra or {}
+        splitter = ReasoningSplitter()
+        events = splitter.feed(message.content or "")
+        events += splitter.finish(truncated=choice.finish_reason == "length")
+        reasoning = extra.get("reasoning_content") or extra.get("reasoning") or ""
+        reasoning += "".join(e.text for e in events if isinstance(e, Reasoning))
+        tokens = None
+        if choice.logprobs is not None and choice.logprobs.content:
+            tokens = [t.model_dump() for t in choice.logprobs.content]
+        return Completion(
+            text="".join(e.text for e in events if isinstance(e, AnswerText)),
+            reasoning=reasoning,
+            logprobs=tokens,
+        )
 
     def generate(self, request: GenerationRequest) -> Iterator[Event]:
         """Stream the answer; reasoning apart; :class:`GenerationError` on failure."""

@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from chromadb.api.models.Collection import Collection
-    from legalrag.app.lexical import LexicalIndex
 
+    from legalrag.app.lexical import LexicalIndex
+    from legalrag.app.reranking import Reranker
     from legalrag.embedding import Embedder
     from legalrag.settings import Settings
 
@@ -70,6 +71,7 @@ class StageScores:
     dense_rank: int | None = None
     bm25: float | None = None
     bm25_rank: int | None = None
+    rerank: float | None = None
 
 
 @dataclass(frozen=True)
@@ -153,6 +155,7 @@ class Retriever:
         embedder: Embedder | None,
         lexical: Callable[[], LexicalIndex] | None,
         count_tokens: Callable[[str], int],
+        reranker: Reranker | None = None,
     ) -> None:
         self.settings = settings
         self.collection = collection
@@ -160,6 +163,7 @@ class Retriever:
         self._lexical_factory = lexical if settings.retrieval_bm25 else None
         self._lexical: LexicalIndex | None = None
         self.count_tokens = count_tokens
+        self.reranker = reranker
 
     @property
     def lexical(self) -> LexicalIndex | None:
@@ -236,9 +240,24 @@ class Retriever:
             ):
                 found[chunk_id] = (text or "", dict(meta or {}))
 
-        ranked = sorted(fused, key=lambda c: -fused[c])
-        result.passages = self._distinct_documents(ranked, fused, found, dense_hits, bm25_hits, k)
+        ranked = [c for c in sorted(fused, key=lambda c: -fused[c]) if c in found]
+        reranked = self._rerank(question, ranked, found) if self.reranker else {}
+        if reranked:
+            head = sorted(reranked, key=lambda c: (-reranked[c], -fused[c]))
+            ranked = head + [c for c in ranked if c not in reranked]
+        result.passages = self._distinct_documents(
+            ranked, fused, found, dense_hits, bm25_hits, reranked, k
+        )
         return result
+
+    def _rerank(
+        self, question: str, ranked: list[str], found: dict[str, tuple[str, dict[str, Any]]]
+    ) -> dict[str, float]:
+        """Reranker scores for the best fused candidates."""
+        assert self.reranker is not None
+        head = ranked[: self.settings.rerank_candidates]
+        passages = [_passage(c, found[c][0], found[c][1], StageScores(fused=0.0)) for c in head]
+        return dict(zip(head, self.reranker.scores(question, passages), strict=True))
 
     def _distinct_documents(
         self,
@@ -247,6 +266,7 @@ class Retriever:
         found: dict[str, tuple[str, dict[str, Any]]],
         dense_hits: dict[str, tuple[float, int]],
         bm25_hits: dict[str, tuple[float, int]],
+        reranked: dict[str, float],
         k: int,
     ) -> list[RetrievedPassage]:
         """The best chunk of each of the first ``k`` documents, within the token budget."""
@@ -254,8 +274,6 @@ class Retriever:
         seen_documents: set[str] = set()
         budget = self.settings.context_max_tokens
         for chunk_id in ranked:
-            if chunk_id not in found:  # deleted between the two stages
-                continue
             text, meta = found[chunk_id]
             document_id = str(meta.get("document_id", ""))
             if document_id in seen_documents:
@@ -271,6 +289,7 @@ class Retriever:
                 dense_rank=None if dense is None else dense[1],
                 bm25=None if lexical is None else round(lexical[0], 4),
                 bm25_rank=None if lexical is None else lexical[1],
+                rerank=None if chunk_id not in reranked else round(reranked[chunk_id], 4),
             )
             passages.append(_passage(chunk_id, text, meta, stages))
             seen_documents.add(document_id)
@@ -283,7 +302,6 @@ class Retriever:
 def open_retriever(settings: Settings) -> Retriever:
     """A retriever over the configured index, with the configured stages."""
     from legalrag.app.lexical import LexicalIndex
-
     from legalrag.embedding import make_embedder
     from legalrag.index import check_model, open_for_reading
     from legalrag.tokens import tiktoken_encoding
@@ -300,4 +318,21 @@ def open_retriever(settings: Settings) -> Retriever:
         embedder,
         lambda: LexicalIndex.for_collection(collection, settings.bm25_dir),
         lambda text: len(encoding.encode(text, disallowed_special=())),
+        make_reranker(settings),
     )
+
+
+def make_reranker(settings: Settings) -> Reranker | None:
+    """The reranker the settings name, if any."""
+    if settings.reranker == "cross-encoder":
+        from legalrag.app.reranking import CrossEncoderReranker
+
+        assert settings.reranker_model is not None  # checked by Settings
+        device = "cpu" if settings.embedding_device == "auto" else settings.embedding_device
+        return CrossEncoderReranker(settings.reranker_model, device=device)
+    if settings.reranker == "llm":
+        from legalrag.app.generation import OpenAICompatibleGenerator
+        from legalrag.app.reranking import ReasoningReranker
+
+        return ReasoningReranker(OpenAICompatibleGenerator(settings))
+    return None

@@ -26,7 +26,6 @@ keep_local(hub_needed=False)
 from legalrag.ingest.records import SourceDocument, parse_record  # noqa: E402
 from legalrag.ingest.run import ingest, ingest_items  # noqa: E402
 from legalrag.ingest.sources import sample_corpus_file  # noqa: E402
-
 from legalrag.settings import load_settings  # noqa: E402
 
 

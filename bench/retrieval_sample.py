@@ -21,7 +21,6 @@ keep_local(hub_needed=False)
 
 from legalrag.app.retrieval import open_retriever  # noqa: E402
 from legalrag.ingest.run import ingest  # noqa: E402
-
 from legalrag.settings import load_settings  # noqa: E402
 
 STAGES = {

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from langchain_text_splitters import RecursiveCharacterTextSplitter
+
 from legalrag.ingest.records import SourceDocument
 
 # Paragraph, line, sentence, clause, word, character: the splitter tries each in turn.

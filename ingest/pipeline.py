@@ -26,10 +26,9 @@ from legalrag.ingest.partition import WHOLE, Partition
 from legalrag.ingest.records import Rejected, SourceDocument
 
 if TYPE_CHECKING:
-    from legalrag.ingest.progress import IngestProgress
-
     from legalrag.embedding import Embedder
     from legalrag.index import WritableIndex
+    from legalrag.ingest.progress import IngestProgress
 
 REJECTS_SHOWN = 20
 log = logging.getLogger(__name__)

@@ -9,6 +9,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from legalrag.embedding import make_embedder
+from legalrag.index import WritableIndex, open_for_writing
 from legalrag.ingest.chunking import Chunker
 from legalrag.ingest.partition import WHOLE, Partition
 from legalrag.ingest.pipeline import Ingestor, IngestReport
@@ -22,9 +24,6 @@ from legalrag.ingest.sources import (
     read_sample,
     sample_corpus_file,
 )
-
-from legalrag.embedding import make_embedder
-from legalrag.index import WritableIndex, open_for_writing
 
 if TYPE_CHECKING:
     from rich.console import Console

@@ -117,6 +117,13 @@ class Settings(BaseSettings):
         le=1.0,
         description="Best dense cosine below this: the sources do not address the question.",
     )
+    reranker: Literal["none", "cross-encoder", "llm"] = Field(
+        default="none", description="Optional stage after fusion."
+    )
+    reranker_model: str | None = Field(
+        default=None, description="The cross-encoder to load (none ships offline)."
+    )
+    rerank_candidates: int = Field(default=20, ge=1, description="Fused chunks reranked.")
     context_max_tokens: int = Field(
         default=3000, ge=100, description="Cap on the source text handed to the model."
     )
@@ -169,6 +176,10 @@ class Settings(BaseSettings):
     def _check_stages(self) -> Settings:
         if not (self.retrieval_dense or self.retrieval_bm25):
             raise ValueError("retrieval_dense and retrieval_bm25 cannot both be off")
+        if self.reranker == "cross-encoder" and not self.reranker_model:
+            raise ValueError("reranker = cross-encoder needs reranker_model")
+        if self.reranker == "llm" and not self.llm_base_url:
+            raise ValueError("reranker = llm needs llm_base_url")
         return self
 
     @model_validator(mode="after")

@@ -49,7 +49,6 @@ def make_retriever(settings, embedder, **overrides):
     """A retriever over ``settings``' index that reuses the session's embedder."""
     from legalrag.app.lexical import LexicalIndex
     from legalrag.app.retrieval import Retriever
-
     from legalrag.index import open_for_reading
     from legalrag.tokens import tiktoken_encoding
 

@@ -26,6 +26,7 @@ class Script:
     hang_s: float = 0.0
     garbage: bool = False
     chunk_size: int = 7
+    verdict_logprobs: dict[str, float] | None = None  # logprobs of the final token's options
 
 
 @dataclass
@@ -92,14 +93,26 @@ def start_fake_llm() -> tuple[FakeLLM, ThreadingHTTPServer]:
                 message = {"role": "assistant", "content": "".join(contents)}
                 if thoughts:
                     message["reasoning_content"] = "".join(thoughts)
+                choice = {"index": 0, "message": message, "finish_reason": script.finish_reason}
+                if request.get("logprobs") and script.verdict_logprobs:
+                    words = script.answer.split()
+                    tokens = [
+                        {"token": w, "logprob": -0.01, "bytes": None, "top_logprobs": []}
+                        for w in words[:-1]
+                    ]
+                    options = [
+                        {"token": t, "logprob": lp, "bytes": None}
+                        for t, lp in script.verdict_logprobs.items()
+                    ]
+                    chosen = max(options, key=lambda o: o["logprob"])
+                    tokens.append({**chosen, "top_logprobs": options})
+                    choice["logprobs"] = {"content": tokens}
                 body = {
                     "id": "x",
                     "object": "chat.completion",
                     "created": 0,
                     "model": request["model"],
-                    "choices": [
-                        {"index": 0, "message": message, "finish_reason": script.finish_reason}
-                    ],
+                    "choices": [choice],
                 }
                 self._send(200, json.dumps(body).encode())
                 return

@@ -12,9 +12,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from legalrag.ingest.run import ingest
 
 from legalrag.index import IndexUnavailableError, index_info, make_client
+from legalrag.ingest.run import ingest
 from tests.conftest import free_port, make_settings, run_cli
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 
 import pytest
+
 from legalrag.ingest.chunking import Chunker, chunk_id
 from legalrag.ingest.records import SourceDocument
 from legalrag.ingest.sources import read_sample

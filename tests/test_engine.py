@@ -6,11 +6,11 @@ import json
 from collections.abc import Iterator
 
 import pytest
+
 from legalrag.app.engine import TRUNCATED_BEFORE_ANSWER, AnswerEngine
 from legalrag.app.extractive import EXTRACTIVE_NOTE, ExtractiveGenerator
 from legalrag.app.generation import GenerationError, OpenAICompatibleGenerator, Reasoning
 from legalrag.app.retrieval import NOT_ADDRESSED, Filters
-
 from tests.conftest import free_port, make_retriever, run_cli
 from tests.fake_llm import FakeLLM, Script, start_fake_llm
 

@@ -6,9 +6,6 @@ import json
 from pathlib import Path
 
 import pytest
-from legalrag.ingest.partition import Partition
-from legalrag.ingest.run import ingest
-from legalrag.ingest.sources import sample_corpus_file
 
 from legalrag.index import (
     IndexBusyError,
@@ -18,6 +15,9 @@ from legalrag.index import (
     open_for_reading,
     open_for_writing,
 )
+from legalrag.ingest.partition import Partition
+from legalrag.ingest.run import ingest
+from legalrag.ingest.sources import sample_corpus_file
 from tests.conftest import make_settings, run_cli, write_jsonl
 
 

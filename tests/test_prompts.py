@@ -8,6 +8,7 @@ from importlib import resources
 from pathlib import Path
 
 import pytest
+
 from legalrag.app.prompting import (
     load_template,
     neutralize,

@@ -7,9 +7,9 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+
 from legalrag.ingest.records import Rejected, SourceDocument, parse_record, title_of
 from legalrag.ingest.sources import SourceError, read_path, read_pile_of_law
-
 from tests.conftest import write_jsonl
 
 GOOD = {

@@ -10,9 +10,9 @@ import time
 from pathlib import Path
 
 import numpy as np
-from legalrag.ingest.run import ingest
 
 from legalrag.index import open_for_reading
+from legalrag.ingest.run import ingest
 from tests.conftest import make_settings
 
 BATCHES_BEFORE_KILL = 3

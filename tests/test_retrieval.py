@@ -8,11 +8,11 @@ from importlib import resources
 from pathlib import Path
 
 import pytest
+
 from legalrag.app.lexical import LexicalIndex, fingerprint
 from legalrag.app.retrieval import NOT_ADDRESSED, Filters, Retriever, fuse
-from legalrag.ingest.run import ingest
-
 from legalrag.index import open_for_reading
+from legalrag.ingest.run import ingest
 from tests.conftest import make_retriever, make_settings, run_cli, write_jsonl
 
 DEPOSIT_CA = "How many days does a California landlord have to return a security deposit?"
