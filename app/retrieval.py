@@ -299,17 +299,22 @@ class Retriever:
         return passages
 
 
-def open_retriever(settings: Settings) -> Retriever:
-    """A retriever over the configured index, with the configured stages."""
+def open_retriever(settings: Settings, embedder: Embedder | None = None) -> Retriever:
+    """A retriever over the configured index, with the configured stages.
+
+    ``embedder``: one already loaded (a process shares one), else loaded here.
+    """
     from legalrag.app.lexical import LexicalIndex
     from legalrag.embedding import make_embedder
     from legalrag.index import check_model, open_for_reading
     from legalrag.tokens import tiktoken_encoding
 
     collection = open_for_reading(settings)  # a missing index fails before the model loads
-    embedder = None
-    if settings.retrieval_dense:
+    if not settings.retrieval_dense:
+        embedder = None
+    elif embedder is None:
         embedder = make_embedder(settings)
+    if embedder is not None:
         check_model(collection, embedder.model_name, embedder.dimension)
     encoding = tiktoken_encoding(settings.data_dir / "tiktoken")
     return Retriever(

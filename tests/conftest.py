@@ -47,21 +47,9 @@ def make_settings(data_dir: Path, **overrides):
 
 def make_retriever(settings, embedder, **overrides):
     """A retriever over ``settings``' index that reuses the session's embedder."""
-    from legalrag.app.lexical import LexicalIndex
-    from legalrag.app.retrieval import Retriever
-    from legalrag.index import open_for_reading
-    from legalrag.tokens import tiktoken_encoding
+    from legalrag.app.retrieval import open_retriever
 
-    settings = settings.model_copy(update=overrides)
-    collection = open_for_reading(settings, embedder.model_name, embedder.dimension)
-    encoding = tiktoken_encoding(settings.data_dir / "tiktoken")
-    return Retriever(
-        settings,
-        collection,
-        embedder,
-        lambda: LexicalIndex.for_collection(collection, settings.bm25_dir),
-        lambda text: len(encoding.encode(text)),
-    )
+    return open_retriever(settings.model_copy(update=overrides), embedder)
 
 
 def free_port() -> int:
