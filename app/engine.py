@@ -94,10 +94,7 @@ class AnswerEngine:
         self.settings = settings
         self.retriever = retriever
         self.generator = generator
-        embedder = retriever.embedder
-        self.support: SupportScorer = (
-            embedding_support(embedder.embed_documents) if embedder else lexical_support
-        )
+        self.support = _support_scorer(settings, retriever, generator)
 
     def answer(
         self,
@@ -155,6 +152,20 @@ class AnswerEngine:
         result.quotes_not_found = checked.quotes_not_found
         result.invalid_markers = checked.invalid_markers
         return result
+
+
+def _support_scorer(
+    settings: Settings, retriever: Retriever, generator: Generator
+) -> SupportScorer:
+    """The judge model when asked for (and available), else the offline score."""
+    from legalrag.app.generation import OpenAICompatibleGenerator
+
+    if settings.support_check == "llm" and isinstance(generator, OpenAICompatibleGenerator):
+        from legalrag.app.support_judge import JudgeSupport
+
+        return JudgeSupport(generator)
+    embedder = retriever.embedder
+    return embedding_support(embedder.embed_documents) if embedder else lexical_support
 
 
 def make_generator(settings: Settings) -> Generator:

@@ -57,20 +57,30 @@ def _environment() -> jinja2.Environment:
 
 
 @cache
+def _template_source(name: str) -> str:
+    return (resources.files("legalrag.prompts") / name).read_text(encoding="utf-8")
+
+
+@cache
 def load_template(name: str) -> jinja2.Template:
     """A template from prompts/, e.g. ``answer.j2``."""
-    text = (resources.files("legalrag.prompts") / name).read_text(encoding="utf-8")
-    return _environment().from_string(text)
+    return _environment().from_string(_template_source(name))
 
 
+@cache
 def template_version(name: str) -> str:
-    """The ``version`` a template declares."""
-    # Rendering with empty inputs exposes the template's top-level `set`s.
-    module = load_template(name).make_module(vars={"question": "", "sources": []})
-    version = getattr(module, "version", None)
-    if not isinstance(version, str) or not version:
-        raise ValueError(f"prompt template {name} declares no version")
-    return version
+    """The ``version`` a template declares with ``{% set version = "..." %}``."""
+    tree = _environment().parse(_template_source(name))
+    for node in tree.find_all(jinja2.nodes.Assign):
+        target, value = node.target, node.node
+        if (
+            isinstance(target, jinja2.nodes.Name)
+            and target.name == "version"
+            and isinstance(value, jinja2.nodes.Const)
+            and isinstance(value.value, str)
+        ):
+            return value.value
+    raise ValueError(f"prompt template {name} declares no version")
 
 
 def render_answer_prompt(question: str, sources: Sequence[PromptSource]) -> RenderedPrompt:

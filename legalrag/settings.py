@@ -124,6 +124,10 @@ class Settings(BaseSettings):
         default=None, description="The cross-encoder to load (none ships offline)."
     )
     rerank_candidates: int = Field(default=20, ge=1, description="Fused chunks reranked.")
+    support_check: Literal["offline", "llm"] = Field(
+        default="offline",
+        description="How citations' support is judged: offline score, or the model itself.",
+    )
     context_max_tokens: int = Field(
         default=3000, ge=100, description="Cap on the source text handed to the model."
     )
@@ -180,6 +184,8 @@ class Settings(BaseSettings):
             raise ValueError("reranker = cross-encoder needs reranker_model")
         if self.reranker == "llm" and not self.llm_base_url:
             raise ValueError("reranker = llm needs llm_base_url")
+        if self.support_check == "llm" and not self.llm_base_url:
+            raise ValueError("support_check = llm needs llm_base_url")
         return self
 
     @model_validator(mode="after")

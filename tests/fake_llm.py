@@ -27,6 +27,7 @@ class Script:
     garbage: bool = False
     chunk_size: int = 7
     verdict_logprobs: dict[str, float] | None = None  # logprobs of the final token's options
+    judge_answer: str | None = None  # the reply to non-streamed requests, when different
 
 
 @dataclass
@@ -88,6 +89,8 @@ def start_fake_llm() -> tuple[FakeLLM, ThreadingHTTPServer]:
             if script.garbage:
                 self._send(200, b"<html>not json</html>", "text/event-stream")
                 return
+            if not request.get("stream") and script.judge_answer is not None:
+                script = Script(**{**script.__dict__, "answer": script.judge_answer})
             thoughts, contents = _content(script)
             if not request.get("stream"):
                 message = {"role": "assistant", "content": "".join(contents)}

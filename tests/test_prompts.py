@@ -50,16 +50,37 @@ def test_every_template_declares_a_version(name: str) -> None:
     assert re.fullmatch(r"[a-z]+-v\d+", template_version(name))
 
 
-def test_answer_prompt_matches_its_golden_file() -> None:
-    rendered = render_answer_prompt("How long may a landlord keep a deposit?", FIXED_SOURCES)
-    golden = GOLDEN / "answer.txt"
+# A fixed input for every template; a new template needs one here.
+FIXED_INPUTS = {
+    "answer.j2": {"question": "How long may a landlord keep a deposit?", "sources": FIXED_SOURCES},
+    "rerank.j2": {
+        "question": "How long may a landlord keep a deposit?",
+        "passage": FIXED_SOURCES[1].text,
+    },
+    "support.j2": {"claim": "Texas allows 30 days.", "passage": FIXED_SOURCES[1].text},
+}
+
+
+def test_every_template_has_a_fixed_input() -> None:
+    assert sorted(FIXED_INPUTS) == _templates()
+
+
+@pytest.mark.parametrize("name", sorted(FIXED_INPUTS))
+def test_every_template_matches_its_golden_file(name: str) -> None:
+    rendered = load_template(name).render(**FIXED_INPUTS[name])
+    golden = GOLDEN / name.replace(".j2", ".txt")
     if os.environ.get("UPDATE_GOLDEN") == "1":  # after a reviewed prompt change
-        golden.write_text(rendered.text, encoding="utf-8")
-    assert rendered.text == golden.read_text(encoding="utf-8"), (
-        "prompts/answer.j2 changed: review the new text, bump its version, and rerun "
-        "with UPDATE_GOLDEN=1 to update tests/golden/answer.txt"
+        golden.write_text(rendered, encoding="utf-8")
+    assert rendered == golden.read_text(encoding="utf-8"), (
+        f"prompts/{name} changed: review the new text, bump its version, and rerun "
+        f"with UPDATE_GOLDEN=1 to update {golden.relative_to(GOLDEN.parent.parent)}"
     )
+
+
+def test_answer_prompt_carries_its_version() -> None:
+    rendered = render_answer_prompt("Q?", FIXED_SOURCES)
     assert rendered.version == "answer-v1"
+    assert rendered.text == load_template("answer.j2").render(question="Q?", sources=FIXED_SOURCES)
 
 
 def test_instructions_inside_a_source_stay_inside_its_block() -> None:

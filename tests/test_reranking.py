@@ -82,3 +82,45 @@ def test_retriever_reorders_by_the_reranker(sample_index, embedder) -> None:
     result = retriever.retrieve("How long does a landlord have to return a security deposit?", k=3)
     assert "Texas" in result.passages[0].text
     assert result.passages[0].stages.rerank == 1.0
+
+
+def test_judge_support_uses_the_model_but_numbers_stay_decisive(
+    sample_index, fake: FakeLLM
+) -> None:
+    from legalrag.app.support_judge import JudgeSupport
+
+    settings, _ = sample_index
+    settings = settings.model_copy(update={"llm_base_url": fake.url, "llm_retries": 0})
+    judge = JudgeSupport(OpenAICompatibleGenerator(settings))
+    fake.script = Script(
+        answer="It does not say that. false",
+        reasoning_as="none",
+        verdict_logprobs={"true": math.log(0.1), "false": math.log(0.9)},
+    )
+    assert judge("Texas allows 30 days [1].", "Texas allows 30 days.") == pytest.approx(0.1)
+    sent = fake.requests[-1]["messages"][0]["content"]
+    assert "Claim: Texas allows 30 days." in sent
+    before = len(fake.requests)
+    assert judge("Texas allows 90 days [1].", "Texas allows 30 days.") == 0.0
+    assert len(fake.requests) == before  # no model call needed
+
+
+def test_engine_with_the_judge_marks_what_it_rejects(sample_index, embedder, fake: FakeLLM) -> None:
+    from legalrag.app.engine import AnswerEngine
+    from legalrag.app.retrieval import Filters
+
+    settings, _ = sample_index
+    settings = settings.model_copy(
+        update={"llm_base_url": fake.url, "llm_retries": 0, "support_check": "llm"}
+    )
+    engine = AnswerEngine(
+        settings, make_retriever(settings, embedder), OpenAICompatibleGenerator(settings)
+    )
+    fake.script = Script(
+        answer="A Texas landlord must refund the security deposit [1].",
+        reasoning_as="none",
+        judge_answer="The passage does not say this. false",
+    )
+    result = engine.answer("Texas security deposit refund?", filters=Filters(jurisdiction="TX"))
+    assert result.misgrounded_sentences == ["A Texas landlord must refund the security deposit."]
+    assert result.citations[0]["support"] == 0.0
