@@ -307,7 +307,6 @@ def open_retriever(settings: Settings, embedder: Embedder | None = None) -> Retr
     from legalrag.app.lexical import LexicalIndex
     from legalrag.embedding import make_embedder
     from legalrag.index import check_model, open_for_reading
-    from legalrag.tokens import tiktoken_encoding
 
     collection = open_for_reading(settings)  # a missing index fails before the model loads
     if not settings.retrieval_dense:
@@ -316,15 +315,34 @@ def open_retriever(settings: Settings, embedder: Embedder | None = None) -> Retr
         embedder = make_embedder(settings)
     if embedder is not None:
         check_model(collection, embedder.model_name, embedder.dimension)
-    encoding = tiktoken_encoding(settings.data_dir / "tiktoken")
     return Retriever(
         settings,
         collection,
         embedder,
         lambda: LexicalIndex.for_collection(collection, settings.bm25_dir),
-        lambda text: len(encoding.encode(text, disallowed_special=())),
+        context_token_counter(settings),
         make_reranker(settings),
     )
+
+
+def context_token_counter(settings: Settings) -> Callable[[str], int]:
+    """Counts tokens as the generator will: its own tokenizer when named, else tiktoken."""
+    if settings.llm_tokenizer:
+        from transformers import AutoTokenizer
+
+        from legalrag.embedding import EmbeddingModelError
+
+        try:
+            tokenizer = AutoTokenizer.from_pretrained(settings.llm_tokenizer)
+        except OSError as exc:
+            raise EmbeddingModelError(
+                f"cannot load the generator's tokenizer {settings.llm_tokenizer!r}: {exc}"
+            ) from None
+        return lambda text: len(tokenizer(text, add_special_tokens=False)["input_ids"])
+    from legalrag.tokens import tiktoken_encoding
+
+    encoding = tiktoken_encoding(settings.data_dir / "tiktoken")
+    return lambda text: len(encoding.encode(text, disallowed_special=()))
 
 
 def make_reranker(settings: Settings) -> Reranker | None:

@@ -131,6 +131,11 @@ class Settings(BaseSettings):
     context_max_tokens: int = Field(
         default=3000, ge=100, description="Cap on the source text handed to the model."
     )
+    llm_tokenizer: str | None = Field(
+        default=None,
+        description="The generator's tokenizer (hub name or folder) for the context cap; "
+        "unset: tiktoken's cl100k_base.",
+    )
 
     # --- generation (used by the answer engine) ----------------------------------
     llm_base_url: str | None = Field(

