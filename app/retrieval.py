@@ -269,15 +269,23 @@ class Retriever:
         reranked: dict[str, float],
         k: int,
     ) -> list[RetrievedPassage]:
-        """The best chunk of each of the first ``k`` documents, within the token budget."""
+        """One source for each of the first ``k`` documents, within the token budget.
+
+        A source is the document's best chunk, grown by the other retrieved chunks
+        of that document that overlap it, so the model sees distinct documents.
+        """
         passages: list[RetrievedPassage] = []
         seen_documents: set[str] = set()
         budget = self.settings.context_max_tokens
+        by_document: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+        for text, meta in found.values():
+            by_document.setdefault(str(meta.get("document_id", "")), []).append((text, meta))
         for chunk_id in ranked:
             text, meta = found[chunk_id]
             document_id = str(meta.get("document_id", ""))
             if document_id in seen_documents:
                 continue
+            text, meta = merge_overlapping(text, meta, by_document[document_id])
             cost = self.count_tokens(text)
             if passages and cost > budget:
                 break
@@ -297,6 +305,29 @@ class Retriever:
             if len(passages) == k:
                 break
         return passages
+
+
+def merge_overlapping(
+    text: str, meta: dict[str, Any], siblings: list[tuple[str, dict[str, Any]]]
+) -> tuple[str, dict[str, Any]]:
+    """Grow a chunk by the sibling chunks that overlap it, keeping text == document[start:end].
+
+    Chunks only overlap where the chunker repeated text, so joining them needs no
+    text that was not retrieved; chunks that merely follow each other stay apart.
+    """
+    start, end = int(meta.get("start", 0)), int(meta.get("end", 0))
+    grew = True
+    while grew:
+        grew = False
+        for other_text, other in siblings:
+            o_start, o_end = int(other.get("start", 0)), int(other.get("end", 0))
+            if o_start < start < o_end <= end:  # overlaps on the left
+                text = other_text[: start - o_start] + text
+                start, grew = o_start, True
+            elif start <= o_start < end < o_end:  # overlaps on the right
+                text = text + other_text[end - o_start :]
+                end, grew = o_end, True
+    return text, {**meta, "start": start, "end": end}
 
 
 def open_retriever(settings: Settings, embedder: Embedder | None = None) -> Retriever:

@@ -201,3 +201,29 @@ def test_context_is_counted_with_the_generators_tokenizer_when_named(tmp_path: P
     assert wordpiece_count != tiktoken_count
     with pytest.raises(EmbeddingModelError, match="tokenizer"):
         context_token_counter(make_settings(tmp_path, llm_tokenizer=str(tmp_path / "none")))
+
+
+def test_overlapping_chunks_of_one_document_merge_into_one_exact_span() -> None:
+    from legalrag.app.retrieval import merge_overlapping
+
+    document = "Alpha beta gamma. Delta epsilon zeta. Eta theta iota. Kappa lambda mu."
+    chunks = [(0, 36), (18, 53), (37, 71), (54, 71)]
+    pieces = [(document[a:b], {"start": a, "end": b}) for a, b in chunks]
+    text, meta = merge_overlapping(pieces[1][0], pieces[1][1], pieces)
+    assert (meta["start"], meta["end"]) == (0, 71)
+    assert text == document[meta["start"] : meta["end"]]
+    alone = [(document[0:17], {"start": 0, "end": 17}), (document[18:36], {"start": 18, "end": 36})]
+    text, meta = merge_overlapping(alone[1][0], alone[1][1], alone)
+    assert (meta["start"], meta["end"]) == (18, 36)  # adjacent, not overlapping: kept apart
+
+
+def test_sources_stay_exact_spans_of_their_records(hybrid: Retriever) -> None:
+    from legalrag.ingest.sources import sample_corpus_file
+
+    records = {
+        json.loads(line)["url"]: json.loads(line)["text"]
+        for line in sample_corpus_file().read_text(encoding="utf-8").splitlines()
+    }
+    for question in ("security deposit deadline and penalties", "final paycheck after firing"):
+        for passage in hybrid.retrieve(question, k=5).passages:
+            assert records[passage.document_id][passage.start : passage.end] == passage.text
