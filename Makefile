@@ -29,11 +29,11 @@ lock: install
 		| grep -v -i -e '^legalrag' -e '^py-spy' | sed 's/^torch==.*/torch==2.13.0/'; } > constraints.new
 	mv constraints.new constraints.txt
 
-# The main job on the embedded default. Until the chat exists it shows the
-# passages retrieved for a sample question.
+# The main job on the embedded default. Until the chat exists it answers a
+# sample question (offline: the extractive answerer) with its checked citations.
 run: install
 	$(BIN)/legalrag ingest --if-empty
-	$(BIN)/legalrag retrieve "$(QUESTION)"
+	$(BIN)/legalrag ask "$(QUESTION)"
 
 test: install
 	$(BIN)/ruff check .

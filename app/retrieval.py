@@ -13,6 +13,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from legalrag.app.jurisdictions import named_jurisdictions
+
 if TYPE_CHECKING:
     from chromadb.api.models.Collection import Collection
 
@@ -136,12 +138,14 @@ def _passage(
     )
 
 
-def fuse(rankings: list[list[str]], rrf_k: int) -> dict[str, float]:
-    """Reciprocal rank fusion: each list adds 1/(rrf_k + rank) to its items."""
+def fuse(
+    rankings: list[list[str]], rrf_k: int, weights: list[float] | None = None
+) -> dict[str, float]:
+    """Reciprocal rank fusion: each list adds weight/(rrf_k + rank) to its items."""
     fused: dict[str, float] = {}
-    for ranking in rankings:
+    for ranking, weight in zip(rankings, weights or [1.0] * len(rankings), strict=True):
         for rank, chunk_id in enumerate(ranking, start=1):
-            fused[chunk_id] = fused.get(chunk_id, 0.0) + 1.0 / (rrf_k + rank)
+            fused[chunk_id] = fused.get(chunk_id, 0.0) + weight / (rrf_k + rank)
     return fused
 
 
@@ -225,20 +229,31 @@ class Retriever:
                 for hit in self.lexical.search(question, candidates, allowed)
             }
 
-        fused = fuse(
-            [
-                sorted(dense_hits, key=lambda c: dense_hits[c][1]),
-                sorted(bm25_hits, key=lambda c: bm25_hits[c][1]),
-            ],
-            self.settings.rrf_k,
-        )
-        missing = [c for c in fused if c not in found]
+        missing = [c for c in bm25_hits if c not in found]
         if missing:
             got = self.collection.get(ids=missing, include=["documents", "metadatas"])
             for chunk_id, text, meta in zip(
                 got["ids"], got["documents"] or [], got["metadatas"] or [], strict=True
             ):
                 found[chunk_id] = (text or "", dict(meta or {}))
+
+        rankings = [
+            sorted(dense_hits, key=lambda c: dense_hits[c][1]),
+            sorted(bm25_hits, key=lambda c: bm25_hits[c][1]),
+        ]
+        named = named_jurisdictions(question) if self.settings.jurisdiction_boost else set()
+        if named:
+            # A third ranking: the candidates from the states the question names,
+            # and federal ones ("US"), which apply in every state.
+            named.add("US")
+            local: list[str] = []
+            for chunk_id in rankings[0] + rankings[1]:
+                in_named = chunk_id in found and found[chunk_id][1].get("jurisdiction") in named
+                if in_named and chunk_id not in local:
+                    local.append(chunk_id)
+            rankings.append(local)
+        weights = [1.0, 1.0, self.settings.jurisdiction_boost_weight][: len(rankings)]
+        fused = fuse(rankings, self.settings.rrf_k, weights)
 
         ranked = [c for c in sorted(fused, key=lambda c: -fused[c]) if c in found]
         reranked = self._rerank(question, ranked, found) if self.reranker else {}

@@ -24,9 +24,10 @@ from legalrag.ingest.run import ingest  # noqa: E402
 from legalrag.settings import load_settings  # noqa: E402
 
 STAGES = {
-    "dense": {"retrieval_dense": True, "retrieval_bm25": False},
-    "bm25": {"retrieval_dense": False, "retrieval_bm25": True},
-    "hybrid (RRF)": {"retrieval_dense": True, "retrieval_bm25": True},
+    "dense": {"retrieval_dense": True, "retrieval_bm25": False, "jurisdiction_boost": False},
+    "bm25": {"retrieval_dense": False, "retrieval_bm25": True, "jurisdiction_boost": False},
+    "hybrid (RRF)": {"retrieval_dense": True, "retrieval_bm25": True, "jurisdiction_boost": False},
+    "hybrid + state": {"retrieval_dense": True, "retrieval_bm25": True, "jurisdiction_boost": True},
 }
 
 
@@ -65,7 +66,7 @@ def main() -> None:
             ms = 1000 * (time.perf_counter() - started) / len(answerable)
             n = len(answerable)
             print(
-                f"{name:13s} recall@{args.k} {recall / n:.3f}  hit@{args.k} {hit / n:.3f}  "
+                f"{name:15s} recall@{args.k} {recall / n:.3f}  hit@{args.k} {hit / n:.3f}  "
                 f"MRR@{args.k} {reciprocal / n:.3f}  {ms:.0f} ms/question"
             )
 

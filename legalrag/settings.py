@@ -111,6 +111,11 @@ class Settings(BaseSettings):
         default=40, ge=1, description="Chunks each stage hands to the fusion."
     )
     rrf_k: int = Field(default=60, ge=1, description="Reciprocal rank fusion constant.")
+    jurisdiction_boost: bool = Field(
+        default=True,
+        description="Fuse a third ranking: candidates from the states the question names.",
+    )
+    jurisdiction_boost_weight: float = Field(default=0.5, gt=0, le=2)
     relevance_floor: float = Field(
         default=0.35,
         ge=-1.0,

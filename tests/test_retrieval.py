@@ -35,11 +35,11 @@ def test_fusion_rewards_agreement() -> None:
 def test_hybrid_sources_are_distinct_documents_with_stage_scores(hybrid: Retriever) -> None:
     result = hybrid.retrieve(DEPOSIT_CA, k=5)
     assert not result.refused and len(result.passages) == 5
-    assert all(p.topic == "security-deposits" for p in result.passages)
-    # Dense ranks the California record first; BM25 prefers other states' posts that
-    # repeat the question's words, and fusion keeps the record among the five.
-    by_id = {p.document_id: p for p in result.passages}
-    assert by_id[CA_21_DAYS].stages.dense_rank == 1
+    assert all(p.topic == "security-deposits" for p in result.passages[:4])
+    # The question names California: its record comes first, though BM25 alone
+    # prefers other states' posts that repeat the question's words.
+    assert result.passages[0].document_id == CA_21_DAYS
+    assert result.passages[0].stages.dense_rank == 1
     assert any(p.stages.dense is not None and p.stages.bm25 is not None for p in result.passages)
     in_california = hybrid.retrieve(DEPOSIT_CA, k=5, filters=Filters(jurisdiction="CA"))
     assert in_california.passages[0].document_id == CA_21_DAYS
@@ -227,3 +227,30 @@ def test_sources_stay_exact_spans_of_their_records(hybrid: Retriever) -> None:
     for question in ("security deposit deadline and penalties", "final paycheck after firing"):
         for passage in hybrid.retrieve(question, k=5).passages:
             assert records[passage.document_id][passage.start : passage.end] == passage.text
+
+
+def test_named_states_are_found_in_full_only() -> None:
+    from legalrag.app.jurisdictions import named_jurisdictions
+
+    assert named_jurisdictions("Deposit rules in west virginia vs Virginia?") == {"WV", "VA"}
+    assert named_jurisdictions("New York or new jersey") == {"NY", "NJ"}
+    assert named_jurisdictions("OK, IN the lease, OR the deposit") == set()
+
+
+def test_both_states_of_a_comparison_are_represented(hybrid: Retriever) -> None:
+    result = hybrid.retrieve(
+        "Compare the deposit refund deadline in Texas with the one in New York", k=5
+    )
+    states = [p.jurisdiction for p in result.passages]
+    assert "TX" in states[:3] and "NY" in states[:3]
+
+
+def test_the_boost_can_be_switched_off(sample_index, embedder) -> None:
+    settings, _ = sample_index
+    plain = make_retriever(settings, embedder, jurisdiction_boost=False)
+    boosted = make_retriever(settings, embedder)
+    assert [p.id for p in plain.retrieve("security deposit deadline", k=5).passages] == [
+        p.id for p in boosted.retrieve("security deposit deadline", k=5).passages
+    ]  # no state named: no difference
+    first = plain.retrieve(DEPOSIT_CA, k=5).passages[0]
+    assert first.document_id != CA_21_DAYS  # what the boost fixes
