@@ -112,9 +112,17 @@ def numbers_in(text: str) -> set[str]:
     return {n.replace(",", "").rstrip(".") for n in _NUMBER.findall(_MARKER.sub(" ", text))}
 
 
+_PASSAGE_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+
+
+def split_passage(text: str) -> list[str]:
+    """A source's sentences, as written (markers are not expected in sources)."""
+    return _PASSAGE_SENTENCE_END.split(text)
+
+
 def without_instructions(passage: str) -> str:
     """``passage`` less its sentences that give the model orders."""
-    sentences = re.split(r"(?<=[.!?])\s+", passage)
+    sentences = split_passage(passage)
     return " ".join(s for s in sentences if not _INSTRUCTION.search(s))
 
 
@@ -212,7 +220,7 @@ def best_span(sentence: str, source: CitedSource) -> tuple[int, int]:
     best = (0, len(source.text))
     best_score = -1.0
     offset = 0
-    for piece in re.split(r"(?<=[.!?])\s+", source.text):
+    for piece in split_passage(source.text):
         start = source.text.find(piece, offset)
         offset = start + len(piece)
         overlap = len(words & content_words(piece)) / (len(words) or 1)

@@ -11,14 +11,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from legalrag.app.citations import content_words
+from legalrag.app.citations import content_words, split_passage
 from legalrag.app.generation import AnswerText, Event, Finished, GenerationRequest
 
 EXTRACTIVE_NOTE = (
     "Extractive answer (no language model is configured): the most relevant sentences "
     "of the retrieved sources, quoted:"
 )
-_SENTENCE = re.compile(r"(?<=[.!?])\s+")
 
 
 def _answer_part(text: str) -> str:
@@ -43,7 +42,7 @@ class ExtractiveGenerator:
         lines = [EXTRACTIVE_NOTE]
         for number, source in enumerate(request.sources, start=1):
             scored = []
-            for position, sentence in enumerate(_SENTENCE.split(_answer_part(source.text))):
+            for position, sentence in enumerate(split_passage(_answer_part(source.text))):
                 sentence = " ".join(sentence.split())
                 # Skip the post's header lines and fragments that say nothing.
                 if sentence.startswith(("Title:", "Question:")) or len(sentence.split()) < 5:

@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from legalrag.index import iter_pages
+
 if TYPE_CHECKING:
     from chromadb.api.models.Collection import Collection
 
@@ -45,19 +47,15 @@ def searchable_text(text: str, meta: dict) -> str:
 def _all_chunks(collection: Collection, *, with_text: bool) -> tuple[list[str], list[str]]:
     ids: list[str] = []
     texts: list[str] = []
-    offset = 0
     include = ["documents", "metadatas"] if with_text else []
-    while True:
-        page = collection.get(include=include, limit=PAGE_SIZE, offset=offset)
+    for page in iter_pages(collection, include, PAGE_SIZE):
         ids.extend(page["ids"])
         if with_text:
             texts.extend(
                 searchable_text(doc or "", meta or {})
                 for doc, meta in zip(page["documents"] or [], page["metadatas"] or [], strict=True)
             )
-        if len(page["ids"]) < PAGE_SIZE:
-            return ids, texts
-        offset += PAGE_SIZE
+    return ids, texts
 
 
 def fingerprint(chunk_ids: list[str]) -> str:

@@ -214,9 +214,10 @@ def ingest(
         chunk_size=chunk_size,
         chunk_overlap=chunk_overlap,
     )
-    if if_empty and _chunks_indexed(settings) > 0:
+    already = _chunks_indexed(settings) if if_empty else 0
+    if already:
         if not quiet:
-            err.print(f"index already holds {_chunks_indexed(settings):,} chunks; nothing to do")
+            err.print(f"index already holds {already:,} chunks; nothing to do")
         return
     from legalrag.ingest.run import Source
     from legalrag.ingest.run import ingest as run_ingest

@@ -15,8 +15,11 @@ from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from chromadb.api import ClientAPI
     from chromadb.api.models.Collection import Collection
+    from chromadb.api.types import GetResult
 
     from legalrag.settings import Settings
 
@@ -175,16 +178,23 @@ def open_for_reading(
     return collection
 
 
-def iter_metadatas(collection: Collection, page_size: int = PAGE_SIZE):
-    """Every chunk's metadata, a page at a time (memory stays flat)."""
+def iter_pages(
+    collection: Collection, include: list[str], page_size: int = PAGE_SIZE
+) -> Iterator[GetResult]:
+    """The whole collection, a page at a time (memory stays flat)."""
     offset = 0
     while True:
-        page = collection.get(include=["metadatas"], limit=page_size, offset=offset)
-        metadatas = page["metadatas"] or []
-        yield from metadatas
-        if len(metadatas) < page_size:
+        page = collection.get(include=include, limit=page_size, offset=offset)
+        yield page
+        if len(page["ids"]) < page_size:
             return
         offset += page_size
+
+
+def iter_metadatas(collection: Collection, page_size: int = PAGE_SIZE) -> Iterator[dict]:
+    """Every chunk's metadata."""
+    for page in iter_pages(collection, ["metadatas"], page_size):
+        yield from page["metadatas"] or []
 
 
 @dataclass
