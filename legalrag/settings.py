@@ -163,6 +163,17 @@ class Settings(BaseSettings):
     # --- output ------------------------------------------------------------------
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "WARNING"
 
+    # --- sky -----------------------------------------------------------------------
+    sky_ingest_yaml: Path = Field(
+        default=Path("sky/ingest.yaml"),
+        description="The task YAML `legalrag sky ingest` launches once per partition.",
+    )
+    sky_ingest_job_prefix: str = Field(
+        default="legalrag-ingest",
+        pattern=r"^[a-z][a-z0-9-]*$",
+        description="Managed jobs are named <prefix>-<i>-of-<N>.",
+    )
+
     @classmethod
     def settings_customise_sources(
         cls,
