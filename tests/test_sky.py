@@ -110,6 +110,28 @@ def test_serve_yaml_is_a_valid_service_that_probes_the_app(sky) -> None:
     assert envs["LEGALRAG_LLM_BASE_URL"] == f"http://127.0.0.1:{envs['VLLM_PORT']}/v1"
 
 
+@pytest.mark.parametrize("name", YAMLS)
+def test_every_legalrag_setting_the_yamls_give_exists_and_validates(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # pydantic-settings ignores an unknown LEGALRAG_* variable: a misspelt one would be
+    # silently dropped on the cluster.
+    from legalrag.settings import Settings, load_settings
+
+    config = _config(name)
+    given = {**config.get("envs", {}), **dict.fromkeys(config.get("secrets", {}), "x")}
+    ours = {k: str(v) for k, v in given.items() if k.startswith("LEGALRAG_")}
+    unknown = {k for k in ours if k.removeprefix("LEGALRAG_").lower() not in Settings.model_fields}
+    assert not unknown, f"{name} sets settings legalrag does not have: {sorted(unknown)}"
+    for key, value in ours.items():
+        if value:  # the run scripts unset an empty one
+            monkeypatch.setenv(key, value)
+    settings = load_settings()
+    for key, value in ours.items():
+        if value and not key.endswith(("_TOKEN", "_SECRET")):
+            assert str(getattr(settings, key.removeprefix("LEGALRAG_").lower())) == value
+
+
 def test_no_yaml_mounts_a_bucket_with_chroma_files(sky) -> None:
     from sky.data.storage import StorageMode
 
