@@ -327,7 +327,7 @@ def _stop(proc: subprocess.Popen) -> None:
 
 @pytest.fixture(scope="module")
 def token_chroma(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
-    """chroma.yaml's `run`, as written, on loopback: (url, token)."""
+    """chroma.yaml's `run`, as written, on loopback, HOME in tmp: (url, token)."""
     home = tmp_path_factory.mktemp("chroma-home")
     # The environment `setup` makes: ~/chroma-env/bin/python with chromadb and uvicorn.
     (home / "chroma-env" / "bin").mkdir(parents=True)
@@ -376,7 +376,8 @@ def test_chroma_yaml_server_refuses_requests_without_the_token(
     from legalrag.index import IndexUnavailableError, make_client
 
     client = make_client(make_settings(tmp_path, chroma_url=url, chroma_auth_token=token))
-    assert isinstance(client.list_collections(), list)
+    client.get_or_create_collection("token_check", embedding_function=None)
+    assert "token_check" in [c.name for c in client.list_collections()]
     with pytest.raises(IndexUnavailableError):
         make_client(make_settings(tmp_path, chroma_url=url)).list_collections()
 
