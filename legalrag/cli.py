@@ -87,11 +87,15 @@ def user_errors(func: F) -> F:
         from legalrag.embedding import EmbeddingModelError
         from legalrag.index import IndexAccessError, IndexUnavailableError
         from legalrag.ingest.sources import SourceError
-        from legalrag.sky_ingest_launcher import LaunchSpecError, SkyUnavailableError
+        from legalrag.sky_ingest_launcher import (
+            LaunchSpecError,
+            SkyLaunchError,
+            SkyUnavailableError,
+        )
 
         try:
             return func(*args, **kwargs)
-        except (IndexUnavailableError, GenerationError) as exc:
+        except (IndexUnavailableError, GenerationError, SkyLaunchError) as exc:
             raise _fail(str(exc), EXIT_BACKEND) from None
         except httpx.TransportError as exc:
             # Only the Chroma server is spoken to over HTTP here; writes are

@@ -25,6 +25,10 @@ class SkyUnavailableError(RuntimeError):
     """SkyPilot is not installed."""
 
 
+class SkyLaunchError(RuntimeError):
+    """SkyPilot refused or failed a launch (credentials, quota, its API server)."""
+
+
 class LaunchSpecError(ValueError):
     """The launch cannot be built: a bad count, YAML, env or a missing secret."""
 
@@ -153,7 +157,15 @@ def launch_jobs(jobs: Sequence[PartitionJob]) -> list[int]:
     sky = import_sky()
     job_ids: list[int] = []
     for job in jobs:
-        request_id = sky.jobs.launch(job.task, name=job.name)
-        ids, _handle = sky.stream_and_get(request_id)
+        try:
+            request_id = sky.jobs.launch(job.task, name=job.name)
+            ids, _handle = sky.stream_and_get(request_id)
+        except Exception as exc:  # SkyPilot raises many types; the user needs its message
+            launched = ", ".join(str(i) for i in job_ids) or "none"
+            raise SkyLaunchError(
+                f"SkyPilot could not launch {job.name}: {type(exc).__name__}: {exc} "
+                f"(job ids launched before it: {launched}); launch each missing partition with "
+                f"`sky jobs launch -n {job.name} <yaml> --env {PARTITION_ENV}={job.partition} ...`"
+            ) from None
         job_ids.extend(ids or [])
     return job_ids
