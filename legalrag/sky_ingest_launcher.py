@@ -85,7 +85,10 @@ def _load_yaml(path: Path) -> dict[str, Any]:
 
     if not path.is_file():
         raise LaunchSpecError(f"no such task YAML: {path}")
-    config = yaml.safe_load(path.read_text(encoding="utf-8"))
+    try:
+        config = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise LaunchSpecError(f"{path} is not valid YAML: {exc}") from None
     if not isinstance(config, dict) or "run" not in config:
         raise LaunchSpecError(f"{path} is not a SkyPilot task YAML with a run section")
     return config
@@ -141,11 +144,14 @@ def build_ingest_jobs(
         partition = Partition(index, partitions)
         # The CLI's own path (from_yaml_config with overrides), so the secrets become
         # values in the task rather than references left for the server to resolve.
-        task = sky.Task.from_yaml_config(
-            copy.deepcopy(config),
-            env_overrides=[*overrides.items(), (PARTITION_ENV, str(partition))],
-            secrets_overrides=secrets,
-        )
+        try:
+            task = sky.Task.from_yaml_config(
+                copy.deepcopy(config),
+                env_overrides=[*overrides.items(), (PARTITION_ENV, str(partition))],
+                secrets_overrides=secrets,
+            )
+        except ValueError as exc:  # SkyPilot's schema and field checks
+            raise LaunchSpecError(f"SkyPilot rejects {yaml_path}: {exc}") from None
         name = f"{name_prefix}-{index}-of-{partitions}"
         task.name = name
         jobs.append(PartitionJob(name=name, partition=partition, task=task))

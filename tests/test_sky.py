@@ -249,6 +249,15 @@ def test_launcher_refuses_what_it_cannot_launch(sky, partitions, envs, environ, 
         )
 
 
+def test_launcher_reports_a_yaml_skypilot_rejects(sky, tmp_path: Path) -> None:
+    from legalrag.sky_ingest_launcher import LaunchSpecError, build_ingest_jobs
+
+    bad = tmp_path / "ingest.yaml"
+    bad.write_text((SKY_DIR / "ingest.yaml").read_text().replace("accelerators:", "acelerators:"))
+    with pytest.raises(LaunchSpecError, match="accelerators"):
+        build_ingest_jobs(bad, 2, name_prefix="x", envs=CHROMA, environ=SECRETS)
+
+
 def test_sky_ingest_command_dry_run_launches_nothing(tmp_path: Path) -> None:
     env = _env({"HOME": str(tmp_path), **SECRETS})
     args = [sys.executable, "-m", "legalrag", "sky", "ingest", "--partitions", "3"]
