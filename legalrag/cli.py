@@ -34,6 +34,11 @@ config_app = typer.Typer(help="Show the effective settings.", no_args_is_help=Tr
 index_app = typer.Typer(help="Inspect the index.", no_args_is_help=True)
 app.add_typer(config_app, name="config")
 app.add_typer(index_app, name="index")
+sky_app = typer.Typer(
+    help="Run on GPU clusters through SkyPilot (pip install 'legalrag[sky]').",
+    no_args_is_help=True,
+)
+app.add_typer(sky_app, name="sky")
 
 out = Console()
 err = Console(stderr=True)
@@ -63,7 +68,10 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _fail(message: str, code: int) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    from rich.markup import escape
+
+    # Escaped: a message may hold brackets (pip extras, list reprs) that are not markup.
+    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
 
 
@@ -79,10 +87,15 @@ def user_errors(func: F) -> F:
         from legalrag.embedding import EmbeddingModelError
         from legalrag.index import IndexAccessError, IndexUnavailableError
         from legalrag.ingest.sources import SourceError
+        from legalrag.sky_ingest_launcher import (
+            LaunchSpecError,
+            SkyLaunchError,
+            SkyUnavailableError,
+        )
 
         try:
             return func(*args, **kwargs)
-        except (IndexUnavailableError, GenerationError) as exc:
+        except (IndexUnavailableError, GenerationError, SkyLaunchError) as exc:
             raise _fail(str(exc), EXIT_BACKEND) from None
         except httpx.TransportError as exc:
             # Only the Chroma server is spoken to over HTTP here; writes are
@@ -98,6 +111,8 @@ def user_errors(func: F) -> F:
             SourceError,
             EmbeddingModelError,
             QuestionError,
+            LaunchSpecError,
+            SkyUnavailableError,
         ) as exc:
             raise _fail(str(exc), EXIT_USAGE) from None
         except KeyboardInterrupt:
@@ -519,6 +534,48 @@ def _print_findings(result: Any) -> None:
                 soft_wrap=True,
             )
     out.print(f"[dim]model {result.model} · prompt {result.prompt_version}[/]", highlight=False)
+
+
+@sky_app.command("ingest")
+@user_errors
+def sky_ingest(
+    partitions: Annotated[
+        int, typer.Option("--partitions", help="Number of managed jobs (partitions i/N).")
+    ],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show the jobs as JSON; launch nothing.")
+    ] = False,
+    env: Annotated[
+        list[str] | None,
+        typer.Option("--env", help="NAME=VALUE for every job (e.g. LEGALRAG_CHROMA_URL=...)."),
+    ] = None,
+    yaml_path: Annotated[
+        Path | None, typer.Option("--yaml", help="Task YAML [default sky/ingest.yaml].")
+    ] = None,
+    name_prefix: Annotated[
+        str | None, typer.Option("--name-prefix", help="Jobs are named PREFIX-i-of-N.")
+    ] = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Ingest pile-of-law in N parallel SkyPilot managed jobs (secrets from the environment)."""
+    from legalrag.sky_ingest_launcher import build_ingest_jobs, launch_jobs, parse_assignments
+
+    settings = _settings(config, sky_ingest_yaml=yaml_path, sky_ingest_job_prefix=name_prefix)
+    jobs = build_ingest_jobs(
+        settings.sky_ingest_yaml,
+        partitions,
+        name_prefix=settings.sky_ingest_job_prefix,
+        envs=parse_assignments(env or [], "--env"),
+    )
+    if dry_run:
+        _print_json({"dry_run": True, "jobs": [job.describe() for job in jobs]})
+        return
+    job_ids = launch_jobs(jobs)
+    out.print(
+        f"launched {len(jobs)} managed jobs ({', '.join(str(i) for i in job_ids)}); "
+        "follow them with `sky jobs queue` and `sky jobs logs ID`",
+        highlight=False,
+    )
 
 
 def main() -> None:

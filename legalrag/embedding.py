@@ -106,6 +106,7 @@ class SentenceTransformerEmbedder:
         batch_size: int = 32,
         query_instruction: str | None = None,
         trust_remote_code: bool | None = None,
+        dtype: str = "auto",
     ) -> None:
         from sentence_transformers import SentenceTransformer
         from transformers.utils import logging as transformers_logging
@@ -127,9 +128,17 @@ class SentenceTransformerEmbedder:
             import torch
 
             device = "cuda" if torch.cuda.is_available() else "cpu"
+        model_kwargs = None
+        if dtype != "auto":
+            import torch
+
+            model_kwargs = {"dtype": getattr(torch, dtype)}
         try:
             self._model = SentenceTransformer(
-                location, device=device, trust_remote_code=trust_remote_code
+                location,
+                device=device,
+                trust_remote_code=trust_remote_code,
+                model_kwargs=model_kwargs,
             )
         except OSError as exc:
             raise EmbeddingModelError(
@@ -181,4 +190,5 @@ def make_embedder(settings: Settings) -> Embedder:
         batch_size=settings.embedding_batch_size,
         query_instruction=settings.embedding_query_instruction,
         trust_remote_code=settings.embedding_trust_remote_code,
+        dtype=settings.embedding_dtype,
     )

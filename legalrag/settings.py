@@ -163,6 +163,23 @@ class Settings(BaseSettings):
     # --- output ------------------------------------------------------------------
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "WARNING"
 
+    # --- sky -----------------------------------------------------------------------
+    # Read by the embedder; here to keep this change in one block. gte-Qwen2-7B-instruct
+    # is published in float32 (~30 GB): bfloat16 halves that and runs on tensor cores.
+    embedding_dtype: Literal["auto", "float32", "float16", "bfloat16"] = Field(
+        default="auto",
+        description="Precision the embedding model is loaded in; auto: as published.",
+    )
+    sky_ingest_yaml: Path = Field(
+        default=Path("sky/ingest.yaml"),
+        description="The task YAML `legalrag sky ingest` launches once per partition.",
+    )
+    sky_ingest_job_prefix: str = Field(
+        default="legalrag-ingest",
+        pattern=r"^[a-z][a-z0-9-]*$",
+        description="Managed jobs are named <prefix>-<i>-of-<N>.",
+    )
+
     @classmethod
     def settings_customise_sources(
         cls,

@@ -69,3 +69,16 @@ def test_an_unavailable_model_is_a_clear_error(tmp_path: Path) -> None:
     settings = load_settings(embedding_model="no-such-org/no-such-model", data_dir=tmp_path)
     with pytest.raises(EmbeddingModelError, match="no-such-org/no-such-model"):
         make_embedder(settings)
+
+
+def test_a_lower_precision_loads_and_gives_the_same_vectors(embedder, tmp_path: Path) -> None:
+    # The GPU jobs load gte-Qwen2-7B in bfloat16 (LEGALRAG_EMBEDDING_DTYPE): half the memory
+    # of its published float32 weights, with vectors that rank passages the same way.
+    settings = load_settings(data_dir=tmp_path, embedding_dtype="bfloat16")
+    half = make_embedder(settings)
+    assert {str(p.dtype) for p in half._model.parameters()} == {"torch.bfloat16"}
+    texts = ["A landlord must return a deposit within 21 days.", "Overtime pay in Texas."]
+    low = np.array(half.embed_documents(texts), dtype=np.float32)
+    full = np.array(embedder.embed_documents(texts))
+    assert np.allclose(np.linalg.norm(low, axis=1), 1.0, atol=1e-2)
+    assert (np.sum(low * full, axis=1) > 0.99).all()

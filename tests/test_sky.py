@@ -1,0 +1,450 @@
+"""The SkyPilot deployment: YAMLs checked by SkyPilot's own loaders, offline; the commands
+they run exist; the partition launcher's jobs; the Chroma server chroma.yaml runs; the
+chat started the way serve.yaml starts it.
+
+SkyPilot writes ~/.sky when imported, so everything here runs with HOME in a tmp folder.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.conftest import REPO, free_port, make_settings
+from tests.fake_llm import start_fake_llm
+
+SKY_DIR = REPO / "sky"
+YAMLS = ["serve.yaml", "ingest.yaml", "chroma.yaml", "eval.yaml"]
+MINILM = "sentence-transformers/all-MiniLM-L6-v2"
+
+
+@pytest.fixture(scope="module")
+def sky_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A HOME of its own while SkyPilot is imported and used: no state in the real ~/.sky."""
+    home = tmp_path_factory.mktemp("sky-home")
+    before = os.environ.get("HOME")
+    os.environ["HOME"] = str(home)
+    try:
+        yield home
+    finally:
+        if before is None:
+            del os.environ["HOME"]
+        else:
+            os.environ["HOME"] = before
+
+
+@pytest.fixture(scope="module")
+def sky(sky_home: Path):
+    import sky as sky_module
+
+    return sky_module
+
+
+def _config(name: str) -> dict:
+    return yaml.safe_load((SKY_DIR / name).read_text(encoding="utf-8"))
+
+
+def _env(extra: dict[str, str]) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LEGALRAG_")}
+    env.update(extra)
+    return env
+
+
+# --- the YAMLs, through SkyPilot's loaders --------------------------------------------
+
+
+@pytest.mark.parametrize("name", YAMLS)
+def test_every_yaml_loads_with_skypilots_loader_and_keeps_secrets_out(sky, name: str) -> None:
+    text = (SKY_DIR / name).read_text(encoding="utf-8")
+    task = sky.Task.from_yaml(str(SKY_DIR / name))
+    assert task.name == f"legalrag-{name.removesuffix('.yaml')}"
+    # Secrets are declared without values: references resolved at launch.
+    declared = set(_config(name)["secrets"])
+    assert declared and not task.secrets
+    assert {ref.name for ref in task.managed_secret_refs} == declared
+    assert "LEGALRAG_CHROMA_AUTH_TOKEN" in declared
+    # The expected cost per hour is stated, with where the price comes from.
+    assert re.search(r"Expected cost: about \$\d+\.\d\d/hour", text), name
+    assert "list price" in text
+
+
+def test_serve_yaml_is_a_valid_service_that_probes_the_app(sky) -> None:
+    from sky.serve import SkyServiceSpec
+
+    config = _config("serve.yaml")
+    spec = SkyServiceSpec.from_yaml_config(config["service"])
+    assert spec.readiness_path == "/healthz"
+    assert spec.post_data is None  # a GET of the app's own check, not a TCP probe
+    assert spec.initial_delay_seconds >= 900  # model download and load
+    assert spec.min_replicas >= 1 and spec.max_replicas >= spec.min_replicas
+    assert spec.target_qps_per_replica > 0
+    assert spec.load_balancing_policy in sky.serve.LB_POLICIES
+
+    task = sky.Task.from_yaml(str(SKY_DIR / "serve.yaml"))
+    assert task.service.readiness_path == "/healthz"
+    accelerators = {next(iter(r.accelerators)) for r in task.resources}
+    assert {"L4", "A10G", "A100"} <= accelerators  # any of them
+    envs = task.envs
+    assert envs["LLM_MODEL"] == "deepseek-ai/DeepSeek-R1-Distill-Qwen-7B"
+    # The chat listens on the port the service (and `sky launch`) exposes.
+    assert {r.ports[0] for r in task.resources} == {envs["LEGALRAG_CHAT_PORT"]}
+    vllm = _command(task.run, "vllm serve")
+    assert '"$LLM_MODEL"' in vllm and "--reasoning-parser deepseek_r1" in vllm
+    assert '--tensor-parallel-size "$SKYPILOT_NUM_GPUS_PER_NODE"' in vllm
+    assert '--max-model-len "$MAX_MODEL_LEN"' in vllm
+    assert "--host 127.0.0.1" in vllm
+    # The chat talks to that vLLM.
+    assert envs["LEGALRAG_LLM_BASE_URL"] == f"http://127.0.0.1:{envs['VLLM_PORT']}/v1"
+
+
+@pytest.mark.parametrize("name", YAMLS)
+def test_every_legalrag_setting_the_yamls_give_exists_and_validates(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # pydantic-settings ignores an unknown LEGALRAG_* variable: a misspelt one would be
+    # silently dropped on the cluster.
+    from legalrag.settings import Settings, load_settings
+
+    config = _config(name)
+    given = {**config.get("envs", {}), **dict.fromkeys(config.get("secrets", {}), "x")}
+    ours = {k: str(v) for k, v in given.items() if k.startswith("LEGALRAG_")}
+    unknown = {k for k in ours if k.removeprefix("LEGALRAG_").lower() not in Settings.model_fields}
+    assert not unknown, f"{name} sets settings legalrag does not have: {sorted(unknown)}"
+    for key, value in ours.items():
+        if value:  # the run scripts unset an empty one
+            monkeypatch.setenv(key, value)
+    settings = load_settings()
+    for key, value in ours.items():
+        if value and not key.endswith(("_TOKEN", "_SECRET")):
+            assert str(getattr(settings, key.removeprefix("LEGALRAG_").lower())) == value
+
+
+def test_no_yaml_mounts_a_bucket_with_chroma_files(sky) -> None:
+    from sky.data.storage import StorageMode
+
+    for name in YAMLS:
+        task = sky.Task.from_yaml(str(SKY_DIR / name))
+        for path, storage in task.storage_mounts.items():
+            # SQLite (Chroma's metadata) is not safe on a FUSE bucket mount.
+            assert storage.mode == StorageMode.COPY, f"{name}: {path} must be COPY"
+
+
+# --- the commands the YAMLs run ----------------------------------------------------------
+
+
+def _command(script: str, start: str) -> str:
+    """The command in ``script`` that begins with ``start``, continuation lines joined."""
+    joined = re.sub(r"\\\n\s*", " ", script)
+    for line in joined.splitlines():
+        at = line.find(start)
+        if at != -1 and not line.lstrip().startswith("#"):
+            return line[at:].strip()
+    raise AssertionError(f"no {start!r} command in:\n{script}")
+
+
+def _legalrag_commands() -> list[tuple[str, list[str], list[str]]]:
+    """(yaml, subcommand words, flags) for every `legalrag …` the YAMLs run."""
+    found = []
+    for name in YAMLS:
+        config = _config(name)
+        script = re.sub(r"\\\n\s*", " ", f"{config.get('setup', '')}\n{config['run']}")
+        for line in script.splitlines():
+            line = line.strip()
+            if line.startswith("#"):
+                continue
+            for match in re.finditer(r"(?:^|[\s/])legalrag ((?:[a-z][a-z-]* ?)+)(.*)", line):
+                words = match.group(1).split()
+                flags = re.findall(r"(?<![\w-])--[a-z][a-z0-9-]*", match.group(2))
+                found.append((name, words, flags))
+    return found
+
+
+def test_the_yamls_run_legalrag_commands() -> None:
+    commands = {(name, " ".join(words)) for name, words, _ in _legalrag_commands()}
+    assert ("serve.yaml", "chat") in commands
+    assert ("ingest.yaml", "ingest") in commands
+    assert ("eval.yaml", "eval") in commands
+
+
+@pytest.mark.parametrize(
+    ("name", "words", "flags"),
+    _legalrag_commands(),
+    ids=[f"{n}:{' '.join(w)}" for n, w, _ in _legalrag_commands()],
+)
+def test_every_legalrag_command_in_the_yamls_exists_with_its_flags(
+    name: str, words: list[str], flags: list[str]
+) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "legalrag", *words, "--help"],
+        env=_env({"COLUMNS": "300", "NO_COLOR": "1", "TERM": "dumb"}),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, f"{name}: legalrag {' '.join(words)}: {result.stderr}"
+    for flag in flags:
+        assert re.search(rf"(?<![\w-]){re.escape(flag)}(?![\w-])", result.stdout), (
+            f"{name}: `legalrag {' '.join(words)}` has no {flag}"
+        )
+
+
+# --- the partition launcher --------------------------------------------------------------
+
+SECRETS = {"HF_TOKEN": "hf-test-token", "LEGALRAG_CHROMA_AUTH_TOKEN": "chroma-test-token"}
+CHROMA = {"LEGALRAG_CHROMA_URL": "http://10.0.0.5:8000"}
+
+
+def test_launcher_builds_one_managed_job_per_partition(sky) -> None:
+    from legalrag.sky_ingest_launcher import build_ingest_jobs
+
+    jobs = build_ingest_jobs(
+        SKY_DIR / "ingest.yaml", 5, name_prefix="legalrag-ingest", envs=CHROMA, environ=SECRETS
+    )
+    assert [job.name for job in jobs] == [f"legalrag-ingest-{i}-of-5" for i in range(5)]
+    assert sorted(job.task.envs["PARTITION"] for job in jobs) == [f"{i}/5" for i in range(5)]
+    yaml_resources = sky.Task.from_yaml(str(SKY_DIR / "ingest.yaml")).resources
+    for job in jobs:
+        task = job.task
+        assert isinstance(task, sky.Task) and task.name == job.name
+        assert task.envs["PARTITION"] == str(job.partition)
+        assert task.envs["LEGALRAG_CHROMA_URL"] == CHROMA["LEGALRAG_CHROMA_URL"]
+        assert task.envs["LEGALRAG_EMBEDDING_MODEL"] == "Alibaba-NLP/gte-Qwen2-7B-instruct"
+        assert {k: v.get_secret_value() for k, v in task.secrets.items()} == SECRETS
+        assert not task.managed_secret_refs  # nothing left for the server to resolve
+        assert sorted(map(str, task.resources)) == sorted(map(str, yaml_resources))
+        assert all(r.use_spot and sum(r.accelerators.values()) == 1 for r in task.resources)
+        ingest = _command(task.run, "legalrag ingest")
+        assert "--source pile-of-law" in ingest and '--partition "$PARTITION"' in ingest
+
+
+@pytest.mark.parametrize(
+    ("partitions", "envs", "environ", "message"),
+    [
+        (0, CHROMA, SECRETS, "at least 1"),
+        (2, {}, SECRETS, "LEGALRAG_CHROMA_URL"),
+        (2, CHROMA, {"HF_TOKEN": "x"}, "LEGALRAG_CHROMA_AUTH_TOKEN"),
+        (2, {**CHROMA, "PARTITION": "0/2"}, SECRETS, "set per job"),
+    ],
+)
+def test_launcher_refuses_what_it_cannot_launch(sky, partitions, envs, environ, message) -> None:
+    from legalrag.sky_ingest_launcher import LaunchSpecError, build_ingest_jobs
+
+    with pytest.raises(LaunchSpecError, match=message):
+        build_ingest_jobs(
+            SKY_DIR / "ingest.yaml", partitions, name_prefix="x", envs=envs, environ=environ
+        )
+
+
+def test_launcher_reports_a_yaml_skypilot_rejects(sky, tmp_path: Path) -> None:
+    from legalrag.sky_ingest_launcher import LaunchSpecError, build_ingest_jobs
+
+    bad = tmp_path / "ingest.yaml"
+    bad.write_text((SKY_DIR / "ingest.yaml").read_text().replace("accelerators:", "acelerators:"))
+    with pytest.raises(LaunchSpecError, match="accelerators"):
+        build_ingest_jobs(bad, 2, name_prefix="x", envs=CHROMA, environ=SECRETS)
+
+
+def test_sky_ingest_command_dry_run_launches_nothing(tmp_path: Path) -> None:
+    env = _env({"HOME": str(tmp_path), **SECRETS})
+    args = [sys.executable, "-m", "legalrag", "sky", "ingest", "--partitions", "3"]
+    result = subprocess.run(
+        [*args, "--dry-run", "--yaml", str(SKY_DIR / "ingest.yaml"), "--env",
+         "LEGALRAG_CHROMA_URL=http://10.0.0.5:8000"],
+        env=env, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    plan = json.loads(result.stdout)
+    assert [job["partition"] for job in plan["jobs"]] == ["0/3", "1/3", "2/3"]
+    assert all(job["resources"] and job["secrets"] for job in plan["jobs"])
+    assert not any(value in result.stdout for value in SECRETS.values())
+    # Nothing started: no API server, no managed-jobs controller.
+    assert not (tmp_path / ".sky" / "api_server").exists()
+
+    no_secrets = _env({"HOME": str(tmp_path)})
+    missing = subprocess.run(
+        [*args, "--dry-run", "--yaml", str(SKY_DIR / "ingest.yaml"), "--env",
+         "LEGALRAG_CHROMA_URL=http://10.0.0.5:8000"],
+        env=no_secrets, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert missing.returncode == 2
+    assert "HF_TOKEN" in missing.stderr and "Traceback" not in missing.stderr
+
+
+def test_sky_ingest_without_skypilot_names_the_extra(tmp_path: Path) -> None:
+    # `sky` made unimportable in a fresh process, as on an install without the extra.
+    code = (
+        "import sys; sys.modules['sky'] = None; from legalrag.cli import main; "
+        "sys.argv = ['legalrag', 'sky', 'ingest', '--partitions', '2', '--dry-run']; main()"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        env=_env({"HOME": str(tmp_path)}),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "pip install 'legalrag[sky]'" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+# --- the Chroma server chroma.yaml runs ------------------------------------------------
+
+
+def _wait_ok(url: str, proc: subprocess.Popen, log: Path, timeout: float = 120) -> None:
+    """Until ``url`` answers 200 (a 503 while starting is waited out)."""
+    deadline = time.monotonic() + timeout
+    last = "no answer"
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=30) as response:
+                if response.status == 200:
+                    return
+        except urllib.error.HTTPError as exc:
+            last = f"HTTP {exc.code}"
+        except OSError as exc:
+            last = str(exc)
+        if proc.poll() is not None or time.monotonic() > deadline:
+            pytest.fail(f"{url} never answered 200 ({last}):\n{log.read_text()[-4000:]}")
+        time.sleep(0.5)
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def token_chroma(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    """chroma.yaml's `run`, as written, on loopback, HOME in tmp: (url, token)."""
+    home = tmp_path_factory.mktemp("chroma-home")
+    # The environment `setup` makes: ~/chroma-env/bin/python with chromadb and uvicorn.
+    (home / "chroma-env" / "bin").mkdir(parents=True)
+    shim = home / "chroma-env" / "bin" / "python"
+    shim.write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n')
+    shim.chmod(0o755)
+    config = _config("chroma.yaml")
+    port = free_port()
+    token = "test-token-5f1c"
+    run = config["run"].replace("--host 0.0.0.0", "--host 127.0.0.1")
+    assert run != config["run"]
+    env = _env({"HOME": str(home), **config["envs"], "CHROMA_PORT": str(port)})
+    env["LEGALRAG_CHROMA_AUTH_TOKEN"] = token
+    log = home / "chroma.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            ["bash", "-c", run], env=env, stdout=out, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_ok(f"{url}/api/v2/heartbeat", proc, log)
+        yield url, token
+    finally:
+        _stop(proc)
+
+
+def _status(url: str, headers: dict[str, str]) -> int:
+    request = urllib.request.Request(url, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+def test_chroma_yaml_server_refuses_requests_without_the_token(
+    token_chroma: tuple[str, str], tmp_path: Path
+) -> None:
+    url, token = token_chroma
+    collections = f"{url}/api/v2/tenants/default_tenant/databases/default_database/collections"
+    assert _status(collections, {}) == 403
+    assert _status(collections, {"X-Chroma-Token": "wrong"}) == 403
+    assert _status(collections, {"X-Chroma-Token": token}) == 200
+    # legalrag's client sends the token from LEGALRAG_CHROMA_AUTH_TOKEN.
+    from legalrag.index import IndexUnavailableError, make_client
+
+    client = make_client(make_settings(tmp_path, chroma_url=url, chroma_auth_token=token))
+    client.get_or_create_collection("token_check", embedding_function=None)
+    assert "token_check" in [c.name for c in client.list_collections()]
+    with pytest.raises(IndexUnavailableError):
+        make_client(make_settings(tmp_path, chroma_url=url)).list_collections()
+
+
+# --- the chat in serve mode --------------------------------------------------------------
+
+
+def test_chat_started_as_serve_yaml_starts_it_is_ready(
+    token_chroma: tuple[str, str], tmp_path: Path, embedder
+) -> None:
+    """serve.yaml's envs and chat command, with vLLM played by the loopback fake and
+    the index in the token-checking Chroma server; the readiness probe's path answers 200.
+
+    Changed from the YAML, and why: the embedding model (gte-Qwen2-7B cannot be loaded
+    offline; the bundled MiniLM stands in), the URLs and ports (loopback), the data dir.
+    """
+    from legalrag.ingest.run import ingest
+
+    url, token = token_chroma
+    index_settings = make_settings(
+        tmp_path / "ingest", chroma_url=url, chroma_auth_token=token, collection="serve_test"
+    )
+    ingest(index_settings, limit=8, quiet=True)
+
+    config = _config("serve.yaml")
+    chat_port = free_port()
+    fake, fake_server = start_fake_llm()
+    env = {k: str(v) for k, v in config["envs"].items() if k.startswith("LEGALRAG_") and v != ""}
+    env.update(
+        LEGALRAG_CHROMA_URL=url,
+        LEGALRAG_CHROMA_AUTH_TOKEN=token,
+        LEGALRAG_COLLECTION="serve_test",
+        LEGALRAG_LLM_BASE_URL=fake.url,
+        LEGALRAG_EMBEDDING_MODEL=MINILM,
+        LEGALRAG_EMBEDDING_DEVICE="cpu",
+        LEGALRAG_CHAT_HOST="127.0.0.1",
+        LEGALRAG_CHAT_PORT=str(chat_port),
+        LEGALRAG_DATA_DIR=str(tmp_path / "data"),
+        LEGALRAG_AUDIT_LOG=str(tmp_path / "data" / "audit.jsonl"),
+        LEGALRAG_CHAT_SESSION_SECRET="test-session-secret",
+        GRADIO_ANALYTICS_ENABLED="False",
+    )
+    # The command line exactly as serve.yaml's run has it, its variables filled in.
+    line = _command(config["run"], "legalrag chat")
+    words = [re.sub(r"\$\{?(\w+)\}?", lambda m: env[m.group(1)], w) for w in shlex.split(line)]
+    assert words[:2] == ["legalrag", "chat"]
+    log = tmp_path / "chat.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "legalrag", *words[1:]],
+            env=_env(env), stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+    try:
+        health = f"http://127.0.0.1:{chat_port}/healthz"
+        _wait_ok(health, proc, log, timeout=180)
+        with urllib.request.urlopen(health, timeout=30) as response:
+            body = json.loads(response.read())
+        assert isinstance(body, dict)
+    finally:
+        _stop(proc)
+        fake_server.shutdown()
