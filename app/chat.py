@@ -22,6 +22,8 @@ from datetime import UTC, datetime
 from html import escape
 from typing import TYPE_CHECKING, Any
 
+import gradio as gr
+
 from legalrag.app.audit import append_audit, audit_record
 from legalrag.app.chat_view import (
     CSS,
@@ -39,8 +41,6 @@ from legalrag.app.generation import AnswerText, Finished, Reasoning
 from legalrag.app.retrieval import Filters
 
 if TYPE_CHECKING:
-    import gradio as gr
-
     from legalrag.app.chat_backend import ChatBackend
 
 log = logging.getLogger(__name__)
@@ -130,8 +130,6 @@ class ChatTurns:
         request: gr.Request | None = None,
     ) -> Iterator[tuple[Any, ...]]:
         """Yield (chat, sources, export, textbox) as the answer streams in."""
-        import gradio as gr
-
         user = getattr(request, "username", None) if request is not None else None
         for step in self.run(
             question,
@@ -352,8 +350,6 @@ def _close_reasoning(message: dict[str, Any], started: float) -> None:
 
 def build_blocks(backend: ChatBackend, *, signed_in: bool = False) -> gr.Blocks:
     """The page: banner, chat column, sources column, controls, footer."""
-    import gradio as gr
-
     settings = backend.settings
     facts = backend.index
     turns = ChatTurns(backend)
@@ -436,10 +432,25 @@ def build_blocks(backend: ChatBackend, *, signed_in: bool = False) -> gr.Blocks:
                 sources = gr.HTML(SOURCES_PLACEHOLDER, label="Sources", elem_id="sources")
         gr.HTML(f'<div class="notice" id="footer">{footer}</div>')
 
+        # A plain generator function: Gradio streams only what it sees is one.
+        def ask_question(
+            question: str,
+            history: list[dict[str, Any]] | None,
+            sources_html: str | None,
+            jurisdiction: str | None,
+            topic: str | None,
+            k: float | None,
+            show_reasoning: bool,
+            request: gr.Request,
+        ) -> Iterator[tuple[Any, ...]]:
+            yield from turns(
+                question, history, sources_html, jurisdiction, topic, k, show_reasoning, request
+            )
+
         inputs = [question, chatbot, sources, jurisdiction, topic, k, show_reasoning]
         outputs = [chatbot, sources, export, question]
-        question.submit(turns, inputs, outputs, api_name="ask")
-        ask.click(turns, inputs, outputs, api_name=False)
+        question.submit(ask_question, inputs, outputs, api_name="ask")
+        ask.click(ask_question, inputs, outputs, api_name=False)
     blocks.queue(default_concurrency_limit=settings.chat_concurrency)
     return blocks
 
