@@ -572,7 +572,11 @@ def chat(
             "answers",
             highlight=False,
         )
-    serve(settings, backend, say=lambda line: err.print(line, highlight=False, markup=False))
+    serve(
+        settings,
+        backend,
+        say=lambda line: err.print(line, highlight=False, markup=False, soft_wrap=True),
+    )
 
 
 @audit_app.command("tail")
