@@ -215,6 +215,15 @@ def test_a_question_streams_cites_and_shows_the_cited_span(
     page.screenshot(path=str(shot), full_page=True)
     print(f"screenshot: {shot}")
 
+    # The export downloads from the page itself (a blob), with every source.
+    page.get_by_text("Export this answer (Markdown)").click()
+    with page.expect_download() as download:
+        page.locator("#export a[download]").click()
+    exported = Path(download.value.path()).read_text(encoding="utf-8")
+    assert exported.startswith(f"# {QUESTION}")
+    assert "- Invalid citations (removed): [9]" in exported
+    assert all(f"] {s['title']}**" in exported for s in expected["sources"])
+
     audit = served.backend.settings.audit_log_path.read_text().splitlines()
     entry = json.loads(audit[-1])
     assert entry["user"] == USER and entry["question"] == QUESTION
