@@ -89,7 +89,7 @@ def load_users(value: str | None) -> Users | None:
     path = Path(value).expanduser()
     if path.is_file():
         return _users_from_file(path)
-    if "/" in value or value.endswith((".txt", ".htpasswd", ".users")):
+    if value.startswith(("/", "~", ".")):  # a path; inline passwords may hold a "/"
         raise SettingsError(f"LEGALRAG_AUTH names a users file that does not exist: {value}")
     checks: dict[str, Callable[[str], bool]] = {}
     for pair in value.split(","):
