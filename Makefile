@@ -9,7 +9,7 @@ STAMP := $(VENV)/.legalrag-installed
 TORCH ?= torch==2.13.0
 QUESTION ?= How long does a landlord in California have to return a security deposit?
 
-.PHONY: install run test lint lock bench clean
+.PHONY: install run ask test lint lock bench clean
 
 install: $(STAMP)
 
@@ -29,9 +29,14 @@ lock: install
 		| grep -v -i -e '^legalrag' -e '^py-spy' | sed 's/^torch==.*/torch==2.13.0/'; } > constraints.new
 	mv constraints.new constraints.txt
 
-# The main job on the embedded default. Until the chat exists it answers a
-# sample question (offline: the extractive answerer) with its checked citations.
+# The main job on the embedded default: the web chat on http://127.0.0.1:7860/
+# (offline: the extractive answerer; LEGALRAG_LLM_BASE_URL for a model).
 run: install
+	$(BIN)/legalrag ingest --if-empty
+	$(BIN)/legalrag chat
+
+# One question on the command line, with its checked citations.
+ask: install
 	$(BIN)/legalrag ingest --if-empty
 	$(BIN)/legalrag ask "$(QUESTION)"
 

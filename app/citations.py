@@ -167,29 +167,38 @@ def embedding_support(embed: Callable[[list[str]], list[list[float]]]) -> Suppor
 
 
 @dataclass(frozen=True)
-class _Sentence:
+class Sentence:
+    """One sentence of an answer, its markers, and the answer line it starts on."""
+
     text: str
     markers: list[int]
+    line: int = 0
 
 
-def split_sentences(answer: str) -> list[_Sentence]:
+def split_sentences(answer: str) -> list[Sentence]:
     """Sentences with their markers; markers that open a sentence belong to the one before."""
-    pieces: list[str] = []
-    for line in answer.splitlines():
-        pieces.extend(p for p in _SENTENCE_END.split(line.strip()) if p.strip())
-    sentences: list[_Sentence] = []
-    for piece in pieces:
+    pieces: list[tuple[int, str]] = []
+    for number, line in enumerate(answer.splitlines()):
+        pieces.extend((number, p) for p in _SENTENCE_END.split(line.strip()) if p.strip())
+    sentences: list[Sentence] = []
+    for number, piece in pieces:
         leading = re.match(r"^((?:\s*" + _MARKER.pattern + r")+)", piece, re.IGNORECASE)
         if leading and sentences:
             moved = _markers(leading.group(0))
-            sentences[-1] = _Sentence(
-                sentences[-1].text + " " + leading.group(0).strip(), sentences[-1].markers + moved
+            last = sentences[-1]
+            sentences[-1] = Sentence(
+                last.text + " " + leading.group(0).strip(), last.markers + moved, last.line
             )
             piece = piece[leading.end() :].strip()
             if not piece:
                 continue
-        sentences.append(_Sentence(piece, _markers(piece)))
+        sentences.append(Sentence(piece, _markers(piece), number))
     return sentences
+
+
+def marker_groups(text: str) -> list[tuple[int, int, list[int]]]:
+    """Each citation marker in ``text``: (start, end, source numbers), as the checks read them."""
+    return [(m.start(), m.end(), _markers(m.group(0))) for m in _MARKER.finditer(text)]
 
 
 def strip_markers(text: str) -> str:

@@ -32,6 +32,8 @@ app = typer.Typer(
 )
 config_app = typer.Typer(help="Show the effective settings.", no_args_is_help=True)
 index_app = typer.Typer(help="Inspect the index.", no_args_is_help=True)
+audit_app = typer.Typer(help="Read the chat's audit log.", no_args_is_help=True)
+auth_app = typer.Typer(help="Users of the chat's login.", no_args_is_help=True)
 app.add_typer(config_app, name="config")
 app.add_typer(index_app, name="index")
 sky_app = typer.Typer(
@@ -39,6 +41,8 @@ sky_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(sky_app, name="sky")
+app.add_typer(audit_app, name="audit")
+app.add_typer(auth_app, name="auth")
 
 out = Console()
 err = Console(stderr=True)
@@ -576,6 +580,144 @@ def sky_ingest(
         "follow them with `sky jobs queue` and `sky jobs logs ID`",
         highlight=False,
     )
+
+
+@app.command()
+@user_errors
+def chat(
+    host: Annotated[
+        str | None, typer.Option("--host", help="Address to listen on [LEGALRAG_CHAT_HOST].")
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option("--port", help="Port to listen on [LEGALRAG_CHAT_PORT].")
+    ] = None,
+    concurrency: Annotated[
+        int | None,
+        typer.Option(
+            "--concurrency", help="Questions answered at once [LEGALRAG_CHAT_CONCURRENCY]."
+        ),
+    ] = None,
+    config: ConfigOpt = None,
+    data_dir: DataDirOpt = None,
+    chroma_url: ChromaUrlOpt = None,
+    collection: CollectionOpt = None,
+    embedding_model: ModelOpt = None,
+) -> None:
+    """Start the web chat (Gradio): streamed, cited, checked answers with their sources."""
+    settings = _settings(
+        config,
+        data_dir=data_dir,
+        chroma_url=chroma_url,
+        collection=collection,
+        embedding_model=embedding_model,
+        chat_host=host,
+        chat_port=port,
+        chat_concurrency=concurrency,
+    )
+    from legalrag.app.chat_auth import load_users
+
+    # Bad login settings fail now, before the model loads.
+    load_users(settings.auth.get_secret_value() if settings.auth else None)
+    from legalrag.app.chat_backend import ChatBackend
+    from legalrag.app.chat_server import serve
+
+    err.print("loading the index and the embedding model…", highlight=False)
+    backend = ChatBackend(settings)
+    if backend.generator_error:
+        err.print(
+            f"[yellow]warning:[/] {backend.generator_error}; questions will say so until it "
+            "answers",
+            highlight=False,
+        )
+    serve(
+        settings,
+        backend,
+        say=lambda line: err.print(line, highlight=False, markup=False, soft_wrap=True),
+    )
+
+
+@audit_app.command("tail")
+@user_errors
+def audit_tail(
+    count: Annotated[int, typer.Option("-n", "--lines", min=1, help="How many entries.")] = 10,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
+    config: ConfigOpt = None,
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Show the last entries of the chat's audit log (who asked what, what was cited)."""
+    from legalrag.app.audit import tail_audit
+
+    settings = _settings(config, data_dir=data_dir)
+    path = settings.audit_log_path
+    entries = tail_audit(path, count)
+    if as_json:
+        for entry in entries:
+            _print_json(entry)
+        return
+    if not entries:
+        err.print(f"no audit entries yet in {path}", highlight=False)
+        return
+    for entry in entries:
+        if "unreadable_line" in entry:
+            out.print(f"[red]unreadable line[/] {entry['unreadable_line']}", highlight=False)
+            continue
+        verdicts: dict[str, int] = {}
+        for citation in entry.get("citations", []):
+            verdicts[citation.get("verdict", "?")] = (
+                verdicts.get(citation.get("verdict", "?"), 0) + 1
+            )
+        checks = ", ".join(f"{n} {v}" for v, n in verdicts.items()) or "no citations"
+        status = (
+            "error" if entry.get("error") else ("refused" if entry.get("refused") else "answered")
+        )
+        out.print(
+            f"[bold]{entry.get('time', '?')}[/] {entry.get('user') or '(no login)'} · {status}",
+            highlight=False,
+        )
+        out.print(
+            f"  Q: {entry.get('question', '')}", highlight=False, markup=False, soft_wrap=True
+        )
+        if entry.get("standalone_question") not in (None, entry.get("question")):
+            out.print(
+                f"  searched for: {entry['standalone_question']}",
+                highlight=False,
+                markup=False,
+                soft_wrap=True,
+            )
+        if entry.get("error"):
+            out.print(f"  error: {entry['error']}", highlight=False, markup=False, soft_wrap=True)
+        out.print(
+            f"  sources {len(entry.get('source_ids', []))} · citations: {checks} · "
+            f"model {entry.get('model') or '—'} · prompt {entry.get('prompt_version') or '—'} · "
+            f"{entry.get('timings', {}).get('total_ms', '?')} ms",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )
+
+
+@auth_app.command("hash")
+@user_errors
+def auth_hash(
+    user: Annotated[str, typer.Argument(help="The user name.")],
+    password: Annotated[
+        str,
+        typer.Option(
+            prompt=True,
+            hide_input=True,
+            confirmation_prompt=True,
+            help="Asked for when not given (better: never on the command line).",
+        ),
+    ],
+) -> None:
+    """Print a users-file line (user:bcrypt-hash) for LEGALRAG_AUTH."""
+    from legalrag.app.chat_auth import hash_password
+
+    if ":" in user or not user.strip():
+        raise SettingsError("a user name must be non-empty and contain no ':'")
+    if not password:
+        raise SettingsError("the password is empty")
+    typer.echo(f"{user.strip()}:{hash_password(password)}")
 
 
 def main() -> None:

@@ -180,6 +180,47 @@ class Settings(BaseSettings):
         description="Managed jobs are named <prefix>-<i>-of-<N>.",
     )
 
+    # --- chat --------------------------------------------------------------------
+    chat_host: str = Field(
+        default="127.0.0.1",
+        description="Address `legalrag chat` listens on; 0.0.0.0 without auth gets a warning.",
+    )
+    chat_port: int = Field(default=7860, ge=1, le=65535)
+    auth: SecretStr | None = Field(
+        default=None,
+        description="Login: a file of user:bcrypt-hash lines, or user:password pairs "
+        "(comma-separated, for local use). Unset: no login, 127.0.0.1 only.",
+    )
+    session_secret: SecretStr | None = Field(
+        default=None,
+        description="Signs the login cookie; give every replica the same one. "
+        "Unset: a random one per process (logins do not survive another replica).",
+    )
+    session_max_age_s: int = Field(default=12 * 3600, ge=60, description="Login lifetime.")
+    session_https_only: bool = Field(
+        default=False, description="Send the login cookie over HTTPS only (behind TLS)."
+    )
+    chat_concurrency: int = Field(
+        default=4, ge=1, description="Questions answered at once per process (Gradio's queue)."
+    )
+    chat_rewrite: Literal["auto", "llm", "offline"] = Field(
+        default="auto",
+        description="Follow-up rewriting: the model (auto: when an endpoint is set) or offline.",
+    )
+    chat_rewrite_max_tokens: int = Field(
+        default=1024, ge=16, description="Reasoning tokens count against this too."
+    )
+    chat_history_turns: int = Field(
+        default=3, ge=0, description="Earlier questions the follow-up rewriter sees."
+    )
+    health_query: str = Field(
+        default="security deposit", min_length=1, description="The /healthz probe retrieval."
+    )
+    audit: bool = Field(default=True, description="Write one audit line per answered question.")
+    audit_log: Path | None = Field(
+        default=None, description="The audit log (JSON lines); default <data_dir>/logs/audit.jsonl."
+    )
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -239,6 +280,11 @@ class Settings(BaseSettings):
         """Where run logs (e.g. the records an ingest skipped) are written."""
         return self.data_dir / "logs"
 
+    @property
+    def audit_log_path(self) -> Path:
+        """Where the chat's audit lines go."""
+        return self.audit_log or self.logs_dir / "audit.jsonl"
+
     def public_dict(self) -> dict[str, Any]:
         """The effective settings with secrets masked, for display."""
         shown: dict[str, Any] = {}
@@ -250,6 +296,7 @@ class Settings(BaseSettings):
                 value = str(value)
             shown[name] = value
         shown["chroma_dir (derived)"] = str(self.chroma_dir)
+        shown["audit_log_path (derived)"] = str(self.audit_log_path)
         return shown
 
 

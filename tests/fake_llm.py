@@ -28,6 +28,7 @@ class Script:
     chunk_size: int = 7
     verdict_logprobs: dict[str, float] | None = None  # logprobs of the final token's options
     judge_answer: str | None = None  # the reply to non-streamed requests, when different
+    delay_s: float = 0.0  # pause before each streamed delta, so a browser sees the stream
 
 
 @dataclass
@@ -124,6 +125,8 @@ def start_fake_llm() -> tuple[FakeLLM, ThreadingHTTPServer]:
             self.end_headers()
 
             def event(delta: dict, finish: str | None = None) -> None:
+                if script.delay_s:
+                    time.sleep(script.delay_s)
                 chunk = {
                     "id": "x",
                     "object": "chat.completion.chunk",

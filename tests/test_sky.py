@@ -426,7 +426,7 @@ def test_chat_started_as_serve_yaml_starts_it_is_ready(
         LEGALRAG_CHAT_PORT=str(chat_port),
         LEGALRAG_DATA_DIR=str(tmp_path / "data"),
         LEGALRAG_AUDIT_LOG=str(tmp_path / "data" / "audit.jsonl"),
-        LEGALRAG_CHAT_SESSION_SECRET="test-session-secret",
+        LEGALRAG_SESSION_SECRET="test-session-secret",
         GRADIO_ANALYTICS_ENABLED="False",
     )
     # The command line exactly as serve.yaml's run has it, its variables filled in.
@@ -444,7 +444,12 @@ def test_chat_started_as_serve_yaml_starts_it_is_ready(
         _wait_ok(health, proc, log, timeout=180)
         with urllib.request.urlopen(health, timeout=30) as response:
             body = json.loads(response.read())
-        assert isinstance(body, dict)
+        # Ready means: the token-checking server answered, a real retrieval found
+        # passages, and the chat reached the (fake) vLLM it was pointed at.
+        assert body["status"] == "ok"
+        assert body["chunks"] > 0 and body["probe"]["passages"] > 0
+        assert body["generator"]["kind"] == "openai-compatible"
+        assert body["generator"]["ready"] is True
     finally:
         _stop(proc)
         fake_server.shutdown()

@@ -1,0 +1,458 @@
+"""The Gradio chat: a chat column and a sources column, streaming, checked, audited.
+
+No conversation lives on the server: each question arrives with the conversation
+the browser holds (the chatbot's value, with each turn's "Searching for: …" note)
+and the sources column's current content, so any replica can answer the next
+question. The handler runs the answer engine in a worker thread and streams its
+events: reasoning into a collapsible "Reasoning" message (collapsed once the
+answer begins), then the answer token by token, then the checked answer with its
+findings marked, the sources, and the Markdown export.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import queue
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from html import escape
+from typing import TYPE_CHECKING, Any
+
+import gradio as gr
+
+from legalrag.app.audit import append_audit, audit_record
+from legalrag.app.chat_view import (
+    CSS,
+    LEGEND,
+    NOT_LEGAL_ADVICE,
+    SAMPLE_BANNER,
+    answer_markdown,
+    render_answer,
+    render_sources,
+    stack_turns,
+)
+from legalrag.app.citations import split_sentences, strip_markers
+from legalrag.app.followups import EarlierTurn
+from legalrag.app.generation import AnswerText, Finished, Reasoning
+from legalrag.app.retrieval import Filters
+
+if TYPE_CHECKING:
+    from legalrag.app.chat_backend import ChatBackend
+
+log = logging.getLogger(__name__)
+
+SEARCHING_FOR = "Searching for: "
+REASONING_TITLE = "Reasoning"
+SOURCES_PLACEHOLDER = (
+    '<p class="notice sources-placeholder">The sources of each answer appear here: every '
+    "retrieved passage, what cites it, and the cited span when you click a citation.</p>"
+)
+
+
+def message_text(message: dict[str, Any]) -> str:
+    """A chat message's text, whether its content is a string or Gradio's list of parts."""
+    content = message.get("content")
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(part.get("text", "") for part in content if isinstance(part, dict))
+    return ""
+
+
+def earlier_turns(history: list[dict[str, Any]]) -> list[EarlierTurn]:
+    """The questions asked so far and what was searched for, from the browser's history."""
+    turns: list[EarlierTurn] = []
+    for message in history:
+        if message.get("role") == "user":
+            question = message_text(message).strip()
+            turns.append(EarlierTurn(question, question))
+            continue
+        title = (message.get("metadata") or {}).get("title") or ""
+        if turns and title.startswith(SEARCHING_FOR):
+            turns[-1] = EarlierTurn(turns[-1].question, title[len(SEARCHING_FOR) :].strip())
+    return turns
+
+
+@dataclass
+class TurnOutput:
+    """What one step of a turn shows (the chat as it is at that step)."""
+
+    chat: list[dict[str, Any]]
+    sources: Any
+    export: Any
+    textbox: Any
+
+    def __post_init__(self) -> None:
+        # The turn goes on changing its messages; each step keeps what it showed.
+        self.chat = copy.deepcopy(self.chat)
+
+    def as_tuple(self) -> tuple[Any, ...]:
+        """In the order of the handler's outputs."""
+        return self.chat, self.sources, self.export, self.textbox
+
+
+def _error(message: str) -> dict[str, Any]:
+    text = message[:1].upper() + message[1:]
+    return {"role": "assistant", "content": f'<span class="chat-error">⚠ {escape(text)}</span>'}
+
+
+def _describe_error(exc: Exception) -> str:
+    from legalrag.app.generation import GenerationError
+    from legalrag.app.questions import QuestionError
+    from legalrag.index import IndexAccessError
+
+    if isinstance(exc, GenerationError | IndexAccessError | QuestionError):
+        return str(exc)
+    log.exception("internal error while answering")
+    return f"internal error ({type(exc).__name__}); the details are in the server log"
+
+
+class ChatTurns:
+    """Answers one question of a conversation, streaming (the Gradio event handler)."""
+
+    def __init__(self, backend: ChatBackend) -> None:
+        self.backend = backend
+        self.settings = backend.settings
+
+    def __call__(
+        self,
+        question: str,
+        history: list[dict[str, Any]] | None,
+        sources_html: str | None,
+        jurisdiction: str | None,
+        topic: str | None,
+        k: float | None,
+        show_reasoning: bool,
+        request: gr.Request | None = None,
+    ) -> Iterator[tuple[Any, ...]]:
+        """Yield (chat, sources, export, textbox) as the answer streams in."""
+        user = getattr(request, "username", None) if request is not None else None
+        for step in self.run(
+            question,
+            list(history or []),
+            sources_html,
+            jurisdiction or None,
+            topic or None,
+            int(k) if k else None,
+            show_reasoning,
+            user,
+        ):
+            yield TurnOutput(
+                step.chat,
+                gr.skip() if step.sources is None else step.sources,
+                gr.skip() if step.export is None else step.export,
+                gr.skip() if step.textbox is None else step.textbox,
+            ).as_tuple()
+
+    def run(
+        self,
+        question: str,
+        history: list[dict[str, Any]],
+        sources_html: str | None,
+        jurisdiction: str | None,
+        topic: str | None,
+        k: int | None,
+        show_reasoning: bool,
+        user: str | None,
+    ) -> Iterator[TurnOutput]:
+        """The steps of one turn (``None`` in a field: leave that output as it is)."""
+        from legalrag.app.questions import QuestionError, clean_question
+
+        started = time.perf_counter()
+        chat = list(history)
+        try:
+            question = clean_question(question or "", max_chars=self.settings.max_question_chars)
+        except QuestionError as exc:
+            yield TurnOutput([*chat, _error(str(exc))], None, None, None)
+            return
+        earlier = earlier_turns(history)
+        turn = len(earlier) + 1
+        chat.append({"role": "user", "content": question})
+        yield TurnOutput(chat, None, None, "")
+
+        filters = Filters(jurisdiction=jurisdiction, topic=topic)
+        record_filters = {"jurisdiction": jurisdiction, "topic": topic}
+        standalone = question
+        try:
+            rewrite_started = time.perf_counter()
+            rewritten = self.backend.rewriter().rewrite(
+                question,
+                earlier[-self.settings.chat_history_turns :]
+                if self.settings.chat_history_turns
+                else [],
+            )
+            standalone = rewritten.question
+            rewrite_ms = round(1000 * (time.perf_counter() - rewrite_started), 1)
+            searching = {
+                "role": "assistant",
+                "content": escape(
+                    " · ".join(
+                        part
+                        for part in (
+                            filters.describe() or "no filters",
+                            f"k = {k or self.settings.retrieve_k}",
+                            "" if rewritten.method == "none" else f"rewritten ({rewritten.method})",
+                        )
+                        if part
+                    )
+                ),
+                "metadata": {"title": SEARCHING_FOR + standalone, "status": "done"},
+            }
+            chat.append(searching)
+            yield TurnOutput(chat, None, None, None)
+            yield from self._answer(
+                chat,
+                question=question,
+                standalone=standalone,
+                turn=turn,
+                filters=filters,
+                k=k,
+                show_reasoning=show_reasoning,
+                sources_html=sources_html,
+                user=user,
+                record_filters=record_filters,
+                timings={"rewrite_ms": rewrite_ms},
+                started=started,
+            )
+        except Exception as exc:  # shown as a message; the page stays usable
+            message = _describe_error(exc)
+            for earlier_message in chat:  # a stream cut short: no spinner left turning
+                metadata = earlier_message.get("metadata") or {}
+                if metadata.get("status") == "pending":
+                    metadata["status"] = "done"
+            chat.append(_error(message))
+            self._audit(user, question, standalone, record_filters, k, None, message, started, {})
+            yield TurnOutput(chat, None, None, None)
+
+    def _answer(
+        self,
+        chat: list[dict[str, Any]],
+        *,
+        question: str,
+        standalone: str,
+        turn: int,
+        filters: Filters,
+        k: int | None,
+        show_reasoning: bool,
+        sources_html: str | None,
+        user: str | None,
+        record_filters: dict[str, Any],
+        timings: dict[str, float],
+        started: float,
+    ) -> Iterator[TurnOutput]:
+        engine = self.backend.engine()
+        events: queue.Queue[tuple[str, Any]] = queue.Queue()
+
+        def work() -> None:
+            try:
+                result = engine.answer(
+                    standalone, filters=filters, k=k, on_event=lambda e: events.put(("event", e))
+                )
+                events.put(("done", result))
+            except Exception as exc:  # handed to the page's thread
+                events.put(("error", exc))
+
+        threading.Thread(target=work, name="legalrag-answer", daemon=True).start()
+        reasoning: dict[str, Any] | None = None
+        reasoning_started = time.perf_counter()
+        answer_message: dict[str, Any] | None = None
+        raw_parts: list[str] = []
+        while True:
+            kind, item = events.get()
+            if kind == "error":
+                raise item
+            if kind == "done":
+                break
+            if isinstance(item, Reasoning) and show_reasoning:
+                if reasoning is None:
+                    reasoning = {
+                        "role": "assistant",
+                        "content": "",
+                        "metadata": {"title": REASONING_TITLE, "status": "pending"},
+                    }
+                    chat.append(reasoning)
+                reasoning["content"] += item.text
+                yield TurnOutput(chat, None, None, None)
+            elif isinstance(item, AnswerText):
+                raw_parts.append(item.text)
+                if answer_message is None:
+                    if reasoning is not None:
+                        _close_reasoning(reasoning, reasoning_started)
+                    answer_message = {"role": "assistant", "content": ""}
+                    chat.append(answer_message)
+                answer_message["content"] = escape("".join(raw_parts), quote=False)
+                yield TurnOutput(chat, None, None, None)
+            elif isinstance(item, Finished) and reasoning is not None:
+                _close_reasoning(reasoning, reasoning_started)
+        result = item
+        answer = result.as_dict()
+        raw = "".join(raw_parts).strip()
+        if reasoning is not None:
+            _close_reasoning(reasoning, reasoning_started)
+        final = {"role": "assistant", "content": render_answer(raw, answer, turn=turn)}
+        if answer_message is None:
+            chat.append(final)
+        else:
+            chat[chat.index(answer_message)] = final
+        sentences = [strip_markers(s.text) for s in split_sentences(raw)] if raw else []
+        sources = render_sources(
+            answer, turn=turn, question=question, standalone=standalone, sentences=sentences
+        )
+        export = answer_markdown(
+            answer,
+            question=question,
+            standalone=standalone,
+            when=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        )
+        self._audit(user, question, standalone, record_filters, k, answer, None, started, timings)
+        yield TurnOutput(chat, stack_turns(sources, sources_html), export, None)
+
+    def _audit(
+        self,
+        user: str | None,
+        question: str,
+        standalone: str,
+        filters: dict[str, Any],
+        k: int | None,
+        answer: dict[str, Any] | None,
+        error: str | None,
+        started: float,
+        timings: dict[str, float],
+    ) -> None:
+        if not self.settings.audit:
+            return
+        record = audit_record(
+            user=user,
+            question=question,
+            standalone_question=standalone,
+            filters=filters,
+            k=k or self.settings.retrieve_k,
+            answer=answer,
+            error=error,
+            timings={**timings, "total_ms": round(1000 * (time.perf_counter() - started), 1)},
+        )
+        try:
+            append_audit(self.settings.audit_log_path, record)
+        except OSError as exc:  # the answer was shown; say loudly that it was not logged
+            log.error("could not write the audit log %s: %s", self.settings.audit_log_path, exc)
+
+
+def _close_reasoning(message: dict[str, Any], started: float) -> None:
+    metadata = message["metadata"]
+    if metadata.get("status") != "done":
+        metadata["status"] = "done"
+        metadata["duration"] = round(time.perf_counter() - started, 1)
+
+
+def build_blocks(backend: ChatBackend, *, signed_in: bool = False) -> gr.Blocks:
+    """The page: banner, chat column, sources column, controls, footer."""
+    settings = backend.settings
+    facts = backend.index
+    turns = ChatTurns(backend)
+
+    banner = ""
+    if facts.sample:
+        banner += f'<div class="banner" id="sample-banner">⚠ {escape(SAMPLE_BANNER)}</div>'
+    banner += f'<p class="notice" id="not-advice">{escape(NOT_LEGAL_ADVICE)}</p>'
+
+    def choices(counts: dict[str, int], anything: str) -> list[tuple[str, str]]:
+        return [(anything, "")] + [(f"{name} ({count})", name) for name, count in counts.items()]
+
+    model_note = backend.model_label
+    if backend.generator_error:
+        model_note += f" (not reachable at start: {backend.generator_error})"
+    footer = (
+        f"Model: <b>{escape(model_note)}</b> ({backend.generator_kind}) · prompt "
+        f"<b>{escape(backend.prompt_version)}</b> · index <b>{escape(facts.collection)}</b>: "
+        f"{facts.documents:,} documents, {facts.chunks:,} chunks"
+        + (' · <a href="logout">Sign out</a>' if signed_in else "")
+    )
+
+    with gr.Blocks(title="legalrag") as blocks:
+        gr.HTML(banner, elem_id="banner")
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=3):
+                chatbot = gr.Chatbot(
+                    label="Answers, every claim cited",
+                    elem_id="chat",
+                    height=560,
+                    buttons=["copy"],
+                    feedback_options=None,
+                    layout="panel",
+                    placeholder="Ask a legal question. Answers come only from the indexed "
+                    "sources, each claim cited and checked.",
+                )
+                with gr.Row():
+                    question = gr.Textbox(
+                        placeholder="e.g. How long may a California landlord keep a deposit?",
+                        show_label=False,
+                        scale=5,
+                        elem_id="question",
+                        max_length=settings.max_question_chars,
+                    )
+                    ask = gr.Button("Ask", variant="primary", scale=1, elem_id="ask")
+                gr.HTML(LEGEND, elem_id="legend")
+                with gr.Accordion("Export this answer (Markdown)", open=False):
+                    export = gr.Code(
+                        language="markdown",
+                        label="Answer, citations and sources",
+                        buttons=["copy", "download"],
+                        interactive=False,
+                        elem_id="export",
+                    )
+            with gr.Column(scale=2):
+                with gr.Accordion("Search settings", open=True):
+                    jurisdiction = gr.Dropdown(
+                        choices=choices(facts.jurisdictions, "Any jurisdiction"),
+                        value="",
+                        label="Jurisdiction",
+                        elem_id="jurisdiction",
+                    )
+                    topic = gr.Dropdown(
+                        choices=choices(facts.topics, "Any topic"),
+                        value="",
+                        label="Topic",
+                        elem_id="topic",
+                    )
+                    k = gr.Slider(
+                        1,
+                        max(10, settings.retrieve_k),
+                        value=settings.retrieve_k,
+                        step=1,
+                        label="Number of sources",
+                        elem_id="k",
+                    )
+                    show_reasoning = gr.Checkbox(
+                        value=True, label="Show the model's reasoning", elem_id="show-reasoning"
+                    )
+                sources = gr.HTML(SOURCES_PLACEHOLDER, label="Sources", elem_id="sources")
+        gr.HTML(f'<div class="notice" id="footer">{footer}</div>')
+
+        # A plain generator function: Gradio streams only what it sees is one.
+        def ask_question(
+            question: str,
+            history: list[dict[str, Any]] | None,
+            sources_html: str | None,
+            jurisdiction: str | None,
+            topic: str | None,
+            k: float | None,
+            show_reasoning: bool,
+            request: gr.Request,
+        ) -> Iterator[tuple[Any, ...]]:
+            yield from turns(
+                question, history, sources_html, jurisdiction, topic, k, show_reasoning, request
+            )
+
+        inputs = [question, chatbot, sources, jurisdiction, topic, k, show_reasoning]
+        outputs = [chatbot, sources, export, question]
+        question.submit(ask_question, inputs, outputs, api_name="ask")
+        ask.click(ask_question, inputs, outputs, api_name=False)
+    blocks.queue(default_concurrency_limit=settings.chat_concurrency)
+    return blocks
+
+
+__all__ = ["CSS", "ChatTurns", "build_blocks", "earlier_turns", "message_text"]

@@ -1,0 +1,139 @@
+"""What one chat process loads once and shares: the index, the embedder, the engine.
+
+Every question of every user in the process goes through the same retriever (one
+embedding model in memory, one BM25 index) and the same generator. The model
+server may be down when the chat starts: the chat starts anyway, says so, and
+tries the server again at the next question.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from legalrag.app.engine import AnswerEngine, make_generator
+from legalrag.app.followups import QuestionRewriter, make_rewriter
+from legalrag.app.prompting import template_version
+from legalrag.app.retrieval import Retriever, open_retriever
+
+if TYPE_CHECKING:
+    from legalrag.app.generation import Generator
+    from legalrag.embedding import Embedder
+    from legalrag.settings import Settings
+
+log = logging.getLogger(__name__)
+
+# Written by `legalrag ingest` for the bundled sample (legalrag.ingest.sources.SAMPLE_SOURCE).
+SAMPLE_SOURCE = "sample"
+
+
+@dataclass(frozen=True)
+class IndexFacts:
+    """What the page shows about the index: size, filter choices, whether it is the sample."""
+
+    collection: str
+    chunks: int
+    documents: int
+    jurisdictions: dict[str, int] = field(default_factory=dict)
+    topics: dict[str, int] = field(default_factory=dict)
+    sample: bool = False
+
+
+class ChatBackend:
+    """The shared retriever and answer engine of one chat process."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        embedder: Embedder | None = None,
+        generator: Generator | None = None,
+    ) -> None:
+        from legalrag.index import index_info
+
+        self.settings = settings
+        self.retriever: Retriever = open_retriever(settings, embedder)
+        # Built now, before concurrent questions could race to build it.
+        _ = self.retriever.lexical
+        info = index_info(settings)
+        self.index = IndexFacts(
+            collection=info.collection,
+            chunks=info.chunks,
+            documents=info.documents,
+            jurisdictions=dict(sorted(info.jurisdictions.items())),
+            topics=dict(sorted(info.topics.items())),
+            sample=SAMPLE_SOURCE in info.sources,
+        )
+        self.prompt_version = template_version("answer.j2")
+        self._lock = threading.Lock()
+        self._engine: AnswerEngine | None = None
+        self._rewriter: QuestionRewriter | None = None
+        self.generator_error: str | None = None
+        if generator is not None:
+            self._install(generator)
+        else:
+            try:
+                self.engine()
+            except Exception as exc:  # reported on the page, retried per question
+                self.generator_error = str(exc)
+                log.warning("the answer model is not available yet: %s", exc)
+
+    def _install(self, generator: Generator) -> None:
+        self._engine = AnswerEngine(self.settings, self.retriever, generator)
+        self._rewriter = make_rewriter(self.settings, generator)
+        self.generator_error = None
+
+    def engine(self) -> AnswerEngine:
+        """The answer engine; connects to the model server on first use (GenerationError)."""
+        with self._lock:
+            if self._engine is None:
+                self._install(make_generator(self.settings))
+            assert self._engine is not None
+            return self._engine
+
+    def rewriter(self) -> QuestionRewriter:
+        """The follow-up rewriter that goes with the engine's generator."""
+        self.engine()
+        assert self._rewriter is not None
+        return self._rewriter
+
+    @property
+    def generator_kind(self) -> str:
+        """openai-compatible or extractive."""
+        return "openai-compatible" if self.settings.llm_base_url else "extractive"
+
+    @property
+    def model_label(self) -> str:
+        """The model in use, for the footer."""
+        if self._engine is not None:
+            return self._engine.generator.model_name
+        return self.settings.llm_model or "not connected yet"
+
+    def health(self) -> tuple[int, dict[str, Any]]:
+        """(HTTP status, body) for /healthz: 200 only when the index answers a real query."""
+        started = time.perf_counter()
+        try:
+            chunks = self.retriever.collection.count()
+            probe = self.retriever.retrieve(self.settings.health_query, k=1)
+        except Exception as exc:  # any failure means "not ready", said plainly
+            return 503, {"status": "unavailable", "reason": f"index: {type(exc).__name__}: {exc}"}
+        if chunks == 0:
+            return 503, {"status": "unavailable", "reason": "index: the index holds no chunks"}
+        return 200, {
+            "status": "ok",
+            "collection": self.index.collection,
+            "chunks": chunks,
+            "probe": {
+                "passages": len(probe.passages),
+                "ms": round(1000 * (time.perf_counter() - started), 1),
+            },
+            "generator": {
+                "kind": self.generator_kind,
+                "model": self.model_label,
+                "ready": self._engine is not None,
+            },
+            "prompt_version": self.prompt_version,
+        }

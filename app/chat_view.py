@@ -1,0 +1,392 @@
+"""What the chat shows for one answer: the checked answer, its sources, its export.
+
+Pure functions from an answer (``Answer.as_dict()``) to HTML and Markdown, so what
+a lawyer sees is unit-tested without a browser. Everything that came from the
+model or a document is HTML-escaped before our own markup is added.
+
+Each valid citation marker links to ``#cite-<turn>-<sentence>-<source>``; the
+cited span in the sources column carries the same id in ``data-cites``, placed at
+the offsets the citation check found (the engine's span, never a search in the
+browser). A few lines of script in the page (:data:`CITATION_SCRIPT`) mark the
+span of a clicked marker and bring it into view.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Sequence
+from html import escape
+from typing import Any
+
+from legalrag.app.citations import marker_groups, split_sentences, strip_markers
+
+NOT_LEGAL_ADVICE = (
+    "legalrag finds and cites sources; it is not legal advice and does not replace a lawyer's "
+    "own reading of the law."
+)
+SAMPLE_BANNER = (
+    "Illustrative sample corpus: these records were written to exercise retrieval and "
+    "citations. They are not legal advice and may be wrong or out of date."
+)
+LEGEND = (
+    '<div class="legend"><b>Legend</b>: '
+    '<a class="cite">[1]</a> citation, click to see its source and the cited span · '
+    '<s class="cite-invalid">[9]</s> invalid citation (no such source; removed) · '
+    '<span class="unsupported">text</span><sup class="flag">unsupported</sup> states something '
+    "without a citation · "
+    '<span class="misgrounded">text</span><sup class="flag">misgrounded</sup> the cited source '
+    "does not support it · "
+    '<span class="quote-missing">"quote"</span> quotation found in no source</div>'
+)
+# Leading Markdown structure stays outside the sentence's own markup.
+_BLOCK_PREFIX = re.compile(r"^(\s*(?:[-*+]|\d+[.)]|#{1,6}|>)\s+)")
+
+# The page's click handler: a marker shows its span (ids only, no text search).
+CITATION_SCRIPT = """
+<script>
+document.addEventListener('click', function (event) {
+  const link = event.target.closest('a.cite');
+  if (!link || !link.getAttribute('href')) return;
+  const id = link.getAttribute('href').slice(1);
+  const sources = document.getElementById('sources');
+  if (!sources) return;
+  event.preventDefault();
+  event.stopPropagation();
+  sources.querySelectorAll('.active').forEach(function (el) { el.classList.remove('active'); });
+  const parts = id.split('-');  // cite-<turn>-<sentence>-<source>
+  const card = document.getElementById('src-' + parts[1] + '-' + parts[3]);
+  let target = sources.querySelector('mark[data-cites~="' + id + '"]') || card;
+  if (!target) return;
+  for (let el = target; el && el !== sources; el = el.parentElement) {
+    if (el.tagName === 'DETAILS') el.open = true;
+  }
+  if (card) card.classList.add('active');
+  target.classList.add('active');
+  target.scrollIntoView({block: 'center', behavior: 'smooth'});
+}, true);
+</script>
+"""
+
+CSS = """
+.banner { background: #fff4d6; border: 1px solid #e0b94f; border-radius: 6px;
+  padding: 6px 10px; margin-bottom: 4px; }
+.notice { color: #555; font-size: 0.9em; }
+a.cite { font-weight: 600; text-decoration: none; cursor: pointer; padding: 0 1px; }
+s.cite-invalid { color: #b00020; font-weight: 600; }
+s.cite-invalid::after { content: " ✗"; text-decoration: none; }
+.unsupported { text-decoration: underline wavy #d08700; }
+.misgrounded { text-decoration: underline wavy #b00020; }
+.quote-missing { background: #ffd6d6; }
+sup.flag { color: #b00020; font-size: 0.7em; margin-left: 2px; }
+.checks { color: #555; font-size: 0.85em; }
+.refusal { font-style: italic; }
+.chat-error { color: #b00020; }
+.legend { font-size: 0.85em; color: #444; }
+#sources .source { border: 1px solid #ddd; border-radius: 6px; padding: 6px 8px; margin: 6px 0; }
+#sources .source.active { border-color: #1565c0; box-shadow: 0 0 0 2px #90caf9; }
+#sources .source-meta { color: #555; font-size: 0.85em; }
+#sources .source-text { white-space: pre-wrap; font-size: 0.9em; max-height: 22em;
+  overflow-y: auto; }
+#sources mark.span { background: #fff3a3; }
+#sources mark.span.active { background: #ffc400; outline: 2px solid #ff8f00; }
+"""
+
+
+def cite_id(turn: int, sentence: int, marker: int) -> str:
+    """The id that ties a marker in the answer to its span in the sources column."""
+    return f"cite-{turn}-{sentence}-{marker}"
+
+
+def _url(url: str) -> str | None:
+    return url if url.startswith(("http://", "https://")) else None
+
+
+def _render_markers(
+    text: str, *, turn: int, sentence: int, sources: Sequence[dict[str, Any]]
+) -> str:
+    """Escaped ``text`` with its markers as links (valid) or struck out (invalid)."""
+    parts: list[str] = []
+    position = 0
+    for start, end, numbers in marker_groups(text):
+        parts.append(escape(text[position:start], quote=False))
+        for number in numbers:
+            if 1 <= number <= len(sources):
+                title = escape(f"Source {number}: {sources[number - 1].get('title') or ''}")
+                parts.append(
+                    f'<a class="cite" href="#{cite_id(turn, sentence, number)}" '
+                    f'title="{title}">[{number}]</a>'
+                )
+            else:
+                parts.append(
+                    f'<s class="cite-invalid" title="Invalid citation: no source {number} was '
+                    f'given; removed from the checked answer">[{number}]</s>'
+                )
+        position = end
+    parts.append(escape(text[position:], quote=False))
+    return "".join(parts)
+
+
+def _mark_quotes(html: str, quotes: Sequence[str]) -> str:
+    for quote in quotes:
+        escaped = escape(quote, quote=False)
+        if escaped in html:
+            html = html.replace(
+                escaped,
+                '<span class="quote-missing" title="Quotation found in no source">'
+                f"{escaped}</span>",
+                1,
+            )
+    return html
+
+
+def render_answer(raw_answer: str, answer: dict[str, Any], *, turn: int) -> str:
+    """The checked answer as chat Markdown with inline HTML.
+
+    ``raw_answer`` is what the model streamed; its sentences are numbered exactly as
+    the citation check numbered them. Invalid markers (removed from the checked
+    answer) are shown struck out; unsupported and misgrounded sentences are marked.
+    """
+    sources = answer.get("sources", [])
+    if not raw_answer.strip():
+        css = "refusal" if answer.get("refused") else "notice"
+        return f'<span class="{css}">{escape(answer.get("answer", ""), quote=False)}</span>'
+    unsupported = set(answer.get("unsupported_sentences", []))
+    misgrounded = set(answer.get("misgrounded_sentences", []))
+    quotes = answer.get("quotes_not_found", [])
+    lines: dict[int, list[str]] = defaultdict(list)
+    for index, sentence in enumerate(split_sentences(raw_answer.strip())):
+        prefix_match = _BLOCK_PREFIX.match(sentence.text) if not lines[sentence.line] else None
+        prefix = prefix_match.group(1) if prefix_match else ""
+        body = sentence.text[len(prefix) :]
+        html = _mark_quotes(
+            _render_markers(body, turn=turn, sentence=index, sources=sources), quotes
+        )
+        bare = strip_markers(sentence.text)
+        if bare in misgrounded:
+            html = (
+                '<span class="misgrounded" title="Misgrounded: the cited source does not '
+                f'support this sentence">{html}</span><sup class="flag">misgrounded</sup>'
+            )
+        elif bare in unsupported:
+            html = (
+                '<span class="unsupported" title="Unsupported: this sentence states something '
+                f'without citing a source">{html}</span><sup class="flag">unsupported</sup>'
+            )
+        lines[sentence.line].append(escape(prefix, quote=False) + html)
+    rendered: list[str] = []
+    previous: int | None = None
+    for number in sorted(lines):
+        if previous is not None and number > previous + 1:
+            rendered.append("")  # a blank line in the answer: a new paragraph
+        rendered.append(" ".join(lines[number]))
+        previous = number
+    css = ' class="refusal"' if answer.get("refused") else ""
+    body = "\n".join(rendered)
+    return (f"<div{css}>\n\n{body}\n\n</div>" if css else body) + "\n\n" + checks_line(answer)
+
+
+def checks_line(answer: dict[str, Any]) -> str:
+    """One line saying what the citation check found."""
+    citations = answer.get("citations", [])
+    valid = sum(1 for c in citations if c.get("valid"))
+    parts = [f"✓ {valid} citation{'s' if valid != 1 else ''} checked against the sources"]
+    findings = [
+        (len(answer.get("invalid_markers", [])), "invalid citation", "removed"),
+        (len(answer.get("unsupported_sentences", [])), "unsupported sentence", ""),
+        (len(answer.get("misgrounded_sentences", [])), "misgrounded sentence", ""),
+        (len(answer.get("quotes_not_found", [])), "quotation in no source", ""),
+    ]
+    for count, what, note in findings:
+        if count:
+            plural = (
+                what
+                if count == 1
+                else what.replace("citation", "citations")
+                .replace("sentence", "sentences")
+                .replace("quotation", "quotations")
+            )
+            parts.append(f"⚠ {count} {plural}" + (f" ({note})" if note else ""))
+    if answer.get("truncated"):
+        parts.append("⚠ the model stopped at its token limit")
+    return f'<span class="checks">{" · ".join(parts)}</span>'
+
+
+def highlight(text: str, spans: Sequence[tuple[int, int, Sequence[str]]]) -> str:
+    """Escaped ``text`` with each span (start, end, citation ids) in a ``<mark>``.
+
+    Overlapping spans are merged, so every id stays findable.
+    """
+    cleaned = sorted(
+        (max(0, start), min(len(text), end), list(ids))
+        for start, end, ids in spans
+        if min(len(text), end) > max(0, start)
+    )
+    merged: list[tuple[int, int, list[str]]] = []
+    for start, end, ids in cleaned:
+        if merged and start < merged[-1][1]:
+            last_start, last_end, last_ids = merged[-1]
+            merged[-1] = (last_start, max(last_end, end), last_ids + ids)
+        else:
+            merged.append((start, end, ids))
+    parts: list[str] = []
+    position = 0
+    for start, end, ids in merged:
+        parts.append(escape(text[position:start], quote=False))
+        unique = " ".join(dict.fromkeys(ids))
+        parts.append(
+            f'<mark class="span" data-cites="{escape(unique)}">'
+            f"{escape(text[start:end], quote=False)}</mark>"
+        )
+        position = end
+    parts.append(escape(text[position:], quote=False))
+    return "".join(parts)
+
+
+def cited_spans(answer: dict[str, Any], source: dict[str, Any], turn: int) -> list[tuple]:
+    """(start, end, [citation id]) in the source's own text, for each valid citation of it."""
+    spans = []
+    for citation in answer.get("citations", []):
+        if not citation.get("valid") or citation.get("source_id") != source["id"]:
+            continue
+        span = citation.get("span")
+        if span is None:
+            continue
+        offset = int(source.get("start") or 0)
+        ident = cite_id(turn, citation["sentence"], citation["marker"])
+        spans.append((int(span[0]) - offset, int(span[1]) - offset, [ident]))
+    return spans
+
+
+def render_sources(
+    answer: dict[str, Any], *, turn: int, question: str, standalone: str, sentences: list[str]
+) -> str:
+    """The sources column for one turn: every retrieved passage and what cites it."""
+    sources = answer.get("sources", [])
+    heading = escape(question, quote=False)
+    searched = (
+        f' <span class="notice">(searched for: {escape(standalone, quote=False)})</span>'
+        if standalone != question
+        else ""
+    )
+    cards: list[str] = []
+    for source in sources:
+        number = source["marker"]
+        citing = sorted(
+            {
+                c["sentence"]
+                for c in answer.get("citations", [])
+                if c.get("valid") and c.get("source_id") == source["id"]
+            }
+        )
+        if citing:
+            cited = ", ".join(
+                f'<span title="{escape(sentences[i]) if i < len(sentences) else ""}">'
+                f"sentence {i + 1}</span>"
+                for i in citing
+            )
+            cited = f"cited by {cited}"
+        else:
+            cited = "not cited"
+        url = _url(source.get("url") or "")
+        title = escape(source.get("title") or source.get("document_id") or "(untitled)")
+        link = (
+            f'<a href="{escape(url)}" target="_blank" rel="noopener noreferrer">{title}</a>'
+            if url
+            else title
+        )
+        stages = source.get("stages") or {}
+        dense = stages.get("dense")
+        score = f"score {source.get('score', 0):.4f}" + (
+            f" (dense {dense:.2f})" if isinstance(dense, float) else ""
+        )
+        meta = " · ".join(
+            [
+                escape(source.get("jurisdiction") or "—"),
+                escape(source.get("created") or "no date"),
+                score,
+                cited,
+            ]
+        )
+        text = highlight(source.get("text", ""), cited_spans(answer, source, turn))
+        cards.append(
+            f'<div class="source" id="src-{turn}-{number}">'
+            f'<div class="source-head"><b>[{number}]</b> {link}</div>'
+            f'<div class="source-meta">{meta}</div>'
+            f'<div class="source-text">{text}</div></div>'
+        )
+    if not cards:
+        cards.append('<p class="notice">No sources were retrieved for this question.</p>')
+    return (
+        f'<details class="turn" id="turn-{turn}" open><summary><b>Question {turn}</b>: '
+        f"{heading}{searched} · {len(sources)} source{'s' if len(sources) != 1 else ''}"
+        f"</summary>{''.join(cards)}</details>"
+    )
+
+
+def stack_turns(current: str, earlier_html: str | None) -> str:
+    """The new turn's sources on top; earlier turns' stay below, folded."""
+    earlier = earlier_html or ""
+    if 'class="turn"' not in earlier:  # the placeholder before the first question
+        earlier = ""
+    earlier = re.sub(r'(<details class="turn" id="turn-\d+") open>', r"\1>", earlier)
+    return current + earlier
+
+
+def answer_markdown(
+    answer: dict[str, Any], *, question: str, standalone: str, when: str = ""
+) -> str:
+    """The checked answer, its findings and every source, as Markdown to copy or save."""
+    lines = [f"# {question}", ""]
+    if standalone != question:
+        lines += [f"*Searched for: {standalone}*", ""]
+    if answer.get("filters"):
+        lines += [f"Filters: {answer['filters']}", ""]
+    lines += ["## Answer", "", answer.get("answer", "").strip(), ""]
+    findings = [
+        ("Invalid citations (removed)", [f"[{m}]" for m in answer.get("invalid_markers", [])]),
+        ("Unsupported sentences (no citation)", answer.get("unsupported_sentences", [])),
+        (
+            "Misgrounded sentences (cited source does not support them)",
+            answer.get("misgrounded_sentences", []),
+        ),
+        ("Quotations found in no source", answer.get("quotes_not_found", [])),
+    ]
+    if any(items for _, items in findings):
+        lines += ["### Citation check", ""]
+        for label, items in findings:
+            for item in items:
+                lines.append(f"- {label}: {item}")
+        lines.append("")
+    sources = answer.get("sources", [])
+    if sources:
+        lines += ["## Sources", ""]
+    for source in sources:
+        meta = " · ".join(
+            part
+            for part in (
+                source.get("jurisdiction") or "",
+                source.get("created") or "",
+                f"score {source.get('score', 0):.4f}",
+            )
+            if part
+        )
+        title = source.get("title") or source.get("document_id") or "(untitled)"
+        url = source.get("url") or ""
+        lines.append(f"**[{source['marker']}] {title}** · {meta}" + (f" · <{url}>" if url else ""))
+        lines.append("")
+        text = source.get("text", "")
+        spans = sorted((s, e) for s, e, _ in cited_spans(answer, source, 0))
+        quoted, position = [], 0
+        for start, end in spans:
+            start = max(start, position)
+            if end <= start:
+                continue
+            quoted.append(text[position:start] + "**" + text[start:end].strip() + "**")
+            position = end
+        quoted.append(text[position:])
+        lines += ["> " + line for line in "".join(quoted).splitlines() if line.strip()]
+        lines.append("")
+    footer = f"Model {answer.get('model', '')} · prompt {answer.get('prompt_version', '')}"
+    lines += ["---", footer + (f" · {when}" if when else ""), "", NOT_LEGAL_ADVICE, ""]
+    return "\n".join(lines)

@@ -1,0 +1,166 @@
+"""Follow-up questions rewritten into standalone ones before retrieval.
+
+Retrieval sees one question; "What about Texas?" means nothing to it. The chat
+keeps earlier questions in the conversation the browser sends back, and each turn
+is searched for as a standalone question, shown to the user ("Searching for: …").
+Only the rewritten question reaches retrieval and the answer prompt, so an answer
+can cite only the sources retrieved for it.
+
+Two rewriters behind one protocol: the model (``prompts/rewrite.j2``), and an
+offline, deterministic rewrite used without an endpoint and whenever the model's
+rewrite fails or is unusable.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+from legalrag.app.citations import content_words
+from legalrag.app.jurisdictions import STATES, named_jurisdictions
+
+if TYPE_CHECKING:
+    from legalrag.app.generation import OpenAICompatibleGenerator
+    from legalrag.settings import Settings
+
+log = logging.getLogger(__name__)
+
+# Openings that only make sense after an earlier question.
+_CUES = (
+    "and ",
+    "what about",
+    "how about",
+    "what if",
+    "and if",
+    "but ",
+    "also",
+    "same ",
+    "then ",
+    "in that case",
+    "what else",
+)
+# Words that point back at the earlier question ("it" is left out: "is it legal to…").
+_BACK_REFERENCES = frozenset(["that", "this", "those", "these", "they", "them", "there", "such"])
+_WORD = re.compile(r"[a-z']+")
+_STATE_NAMES = re.compile(
+    r"\b(" + "|".join(sorted(map(re.escape, STATES), key=len, reverse=True)) + r")\b",
+    re.IGNORECASE,
+)
+_NAME_BY_CODE = {code: name for name, code in STATES.items()}
+_ANSWER_LINE = re.compile(r"standalone question\s*:\s*(.+)", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class EarlierTurn:
+    """A question asked before, and what was searched for then."""
+
+    question: str
+    standalone: str
+
+
+@dataclass(frozen=True)
+class Rewrite:
+    """What to search for, and how it was found (none, offline, llm, offline-fallback)."""
+
+    question: str
+    method: str
+
+
+class QuestionRewriter(Protocol):
+    """Turns a follow-up into a standalone question."""
+
+    def rewrite(self, question: str, earlier: Sequence[EarlierTurn]) -> Rewrite:
+        """The standalone question for ``question`` after ``earlier`` (oldest first)."""
+        ...
+
+
+def is_follow_up(question: str) -> bool:
+    """True when ``question`` leans on an earlier one: a cue opening, a back-reference
+    in a short question, or too few content words to search for on its own."""
+    lowered = question.strip().lower()
+    if lowered.startswith(_CUES):
+        return True
+    words = _WORD.findall(lowered)
+    meaningful = content_words(_STATE_NAMES.sub(" ", question))
+    if len(meaningful) <= 1:
+        return True
+    return len(words) <= 12 and any(word in _BACK_REFERENCES for word in words)
+
+
+def offline_rewrite(question: str, earlier: Sequence[EarlierTurn]) -> str:
+    """The deterministic rewrite.
+
+    A question that stands alone is kept. A follow-up that names other states and
+    little else ("What about Texas?") becomes the previous question with its states
+    replaced; any other follow-up is searched for together with the previous question.
+    """
+    if not earlier or not is_follow_up(question):
+        return question
+    previous = earlier[-1].standalone
+    new_states = named_jurisdictions(question)
+    old_states = named_jurisdictions(previous)
+    rest = content_words(_STATE_NAMES.sub(" ", question))
+    if len(new_states) == 1 and old_states and new_states != old_states and len(rest) <= 2:
+        name = _NAME_BY_CODE[next(iter(new_states))]
+        return _STATE_NAMES.sub(name, previous)
+    return f"{previous} {question}"
+
+
+class OfflineRewriter:
+    """The deterministic rewrite, no model."""
+
+    def rewrite(self, question: str, earlier: Sequence[EarlierTurn]) -> Rewrite:
+        """See :func:`offline_rewrite`."""
+        standalone = offline_rewrite(question, earlier)
+        return Rewrite(standalone, "none" if standalone == question else "offline")
+
+
+class ModelRewriter:
+    """The answer model rewrites follow-ups (``prompts/rewrite.j2``); offline on failure."""
+
+    def __init__(self, generator: OpenAICompatibleGenerator, settings: Settings) -> None:
+        self.generator = generator
+        self.max_tokens = settings.chat_rewrite_max_tokens
+        self.max_chars = settings.max_question_chars
+
+    def rewrite(self, question: str, earlier: Sequence[EarlierTurn]) -> Rewrite:
+        """The model's standalone question; the offline rewrite if it fails."""
+        if not earlier:
+            return Rewrite(question, "none")
+        from legalrag.app.generation import GenerationError
+        from legalrag.app.prompting import load_template
+
+        prompt = load_template("rewrite.j2").render(question=question, earlier=earlier)
+        try:
+            reply = self.generator.complete(prompt, max_tokens=self.max_tokens).text
+        except GenerationError as exc:
+            log.warning("follow-up rewrite by the model failed (%s); rewriting offline", exc)
+            return Rewrite(offline_rewrite(question, earlier), "offline-fallback")
+        standalone = parse_rewrite(reply)
+        if not standalone or len(standalone) > self.max_chars:
+            log.warning("the model's rewrite was unusable; rewriting offline")
+            return Rewrite(offline_rewrite(question, earlier), "offline-fallback")
+        return Rewrite(standalone, "llm")
+
+
+def parse_rewrite(reply: str) -> str:
+    """The question after the last "Standalone question:" (or the reply's last line)."""
+    found = _ANSWER_LINE.findall(reply)
+    lines = [line.strip() for line in reply.strip().splitlines() if line.strip()]
+    text = found[-1] if found else (lines[-1] if lines else "")
+    return text.strip().strip("\"'“”*` ").strip()
+
+
+def make_rewriter(settings: Settings, generator: object) -> QuestionRewriter:
+    """The model when asked for (auto: when an endpoint is configured), else offline."""
+    from legalrag.app.generation import OpenAICompatibleGenerator
+
+    wants_model = settings.chat_rewrite == "llm" or (
+        settings.chat_rewrite == "auto" and settings.llm_base_url
+    )
+    if wants_model and isinstance(generator, OpenAICompatibleGenerator):
+        return ModelRewriter(generator, settings)
+    return OfflineRewriter()

@@ -1,0 +1,289 @@
+"""The chat's server side over the sample index: turns, errors, audit, health, login."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from legalrag.app.chat import ChatTurns, earlier_turns
+from legalrag.app.chat_auth import SESSION_COOKIE, hash_password, load_users
+from legalrag.app.chat_backend import ChatBackend
+from legalrag.app.chat_server import bind_notes, build_app
+from legalrag.settings import SettingsError, load_settings
+from tests.conftest import free_port, run_cli
+from tests.fake_llm import FakeLLM, Script, start_fake_llm
+
+API_KEY = "sk-very-secret-key-123"
+QUESTION = "How many days does a Texas landlord have to refund a security deposit?"
+ANSWER = (
+    "A Texas landlord must refund the security deposit within 30 days after the tenant "
+    "surrenders the premises [1][7].\nThis is not legal advice."
+)
+
+
+@pytest.fixture(scope="module")
+def fake() -> Iterator[FakeLLM]:
+    state, server = start_fake_llm()
+    yield state
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def backend(sample_index, embedder, fake: FakeLLM, tmp_path_factory) -> ChatBackend:
+    settings, _ = sample_index
+    audit = tmp_path_factory.mktemp("audit") / "audit.jsonl"
+    settings = settings.model_copy(
+        update={
+            "llm_base_url": fake.url,
+            "llm_api_key": load_settings(llm_api_key=API_KEY).llm_api_key,
+            "llm_timeout_s": 2.0,
+            "llm_retries": 0,
+            "audit_log": audit,
+            "auth": load_settings(auth="lawyer:open-sesame").auth,
+            "session_secret": load_settings(session_secret="shared-by-replicas").session_secret,
+        }
+    )
+    return ChatBackend(settings, embedder=embedder)
+
+
+def _turn(backend: ChatBackend, question: str, history=None, **options) -> list:
+    turns = ChatTurns(backend)
+    steps = list(
+        turns.run(
+            question,
+            list(history or []),
+            None,
+            options.get("jurisdiction"),
+            options.get("topic"),
+            options.get("k"),
+            options.get("show_reasoning", True),
+            options.get("user", "lawyer"),
+        )
+    )
+    assert steps, "a turn always shows something"
+    return steps
+
+
+def _audit_lines(backend: ChatBackend) -> list[dict]:
+    path = backend.settings.audit_log_path
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def test_a_turn_streams_reasoning_then_the_checked_answer(
+    backend: ChatBackend, fake: FakeLLM
+) -> None:
+    fake.script = Script(answer=ANSWER, reasoning="Source 1 is the Texas post.", chunk_size=5)
+    steps = _turn(backend, QUESTION, jurisdiction="TX")
+    chats = [step.chat for step in steps]
+    # The reasoning message appears, open, before any answer text...
+    first_reasoning = next(
+        c for c in chats if any((m.get("metadata") or {}).get("title") == "Reasoning" for m in c)
+    )
+    assert first_reasoning[-1]["metadata"]["status"] == "pending"
+    # ...the answer grows piece by piece, and the reasoning closes once it begins.
+    partial = [
+        c[-1]["content"]
+        for c in chats
+        if c[-1].get("role") == "assistant" and not (c[-1].get("metadata"))
+    ]
+    assert len({len(p) for p in partial}) > 5
+    final = chats[-1]
+    assert [m["role"] for m in final] == ["user", "assistant", "assistant", "assistant"]
+    assert final[1]["metadata"]["title"] == f"Searching for: {QUESTION}"
+    assert final[2]["metadata"]["status"] == "done"
+    assert final[2]["content"] == "Source 1 is the Texas post."
+    shown = final[3]["content"]
+    assert 'href="#cite-1-0-1"' in shown and '<s class="cite-invalid"' in shown
+    assert steps[-1].sources is not None and 'id="src-1-1"' in steps[-1].sources
+    assert "A Texas landlord must refund" in steps[-1].export
+    # Every source of this turn came from this turn's retrieval, restricted to Texas.
+    assert "TX ·" in steps[-1].sources and "CA ·" not in steps[-1].sources
+
+
+def test_hidden_reasoning_is_not_shown(backend: ChatBackend, fake: FakeLLM) -> None:
+    fake.script = Script(answer=ANSWER, reasoning="secret thoughts")
+    final = _turn(backend, QUESTION, show_reasoning=False)[-1].chat
+    assert all("secret thoughts" not in str(m["content"]) for m in final)
+
+
+def test_each_answered_question_is_one_audit_line_without_secrets(
+    backend: ChatBackend, fake: FakeLLM
+) -> None:
+    fake.script = Script(answer=ANSWER, reasoning="r")
+    before = len(_audit_lines(backend)) if backend.settings.audit_log_path.exists() else 0
+    _turn(backend, QUESTION, jurisdiction="TX", k=3, user="alice")
+    lines = _audit_lines(backend)
+    assert len(lines) == before + 1
+    line = lines[-1]
+    assert line["user"] == "alice" and line["question"] == QUESTION
+    assert line["filters"] == {"jurisdiction": "TX"} and line["k"] == 3
+    assert line["model"] == "fake-r1-distill" and line["prompt_version"] == "answer-v1"
+    assert line["source_ids"] and len(line["source_ids"]) <= 3
+    assert [(c["marker"], c["verdict"]) for c in line["citations"]] == [
+        (1, "supported"),
+        (7, "invalid"),
+    ]
+    assert line["citations"][0]["source_id"] == line["source_ids"][0]
+    assert line["invalid_markers"] == [7]
+    assert {"retrieve_ms", "generate_ms", "verify_ms", "rewrite_ms", "total_ms"} <= set(
+        line["timings"]
+    )
+    assert line["time"].endswith("+00:00")
+    text = backend.settings.audit_log_path.read_text()
+    assert API_KEY not in text and "open-sesame" not in text
+
+    result = run_cli(
+        "audit",
+        "tail",
+        "-n",
+        "1",
+        "--json",
+        env={"LEGALRAG_AUDIT_LOG": str(backend.settings.audit_log_path)},
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == line
+
+
+def test_a_follow_up_is_searched_for_as_a_standalone_question(
+    backend: ChatBackend, fake: FakeLLM
+) -> None:
+    ca = "How long does a California landlord have to return a security deposit?"
+    fake.script = Script(
+        answer="A landlord has 21 days [1].", judge_answer=ca.replace("California", "Texas")
+    )
+    first = _turn(backend, ca)[-1].chat
+    fake.requests.clear()
+    second = _turn(backend, "What about Texas?", history=first)
+    final = second[-1].chat
+    titles = [(m.get("metadata") or {}).get("title") for m in final]
+    assert titles[-2] == (
+        "Searching for: How long does a Texas landlord have to return a security deposit?"
+    )
+    assert len(earlier_turns(final)) == 2
+    # The answer prompt holds the standalone question and this turn's sources only.
+    prompt = fake.requests[-1]["messages"][0]["content"]
+    assert "Question: How long does a Texas landlord" in prompt
+    assert "21 days" not in prompt.split("Sources:")[0]
+    assert 'href="#cite-2-0-1"' in final[-1]["content"]  # links to turn 2's sources
+
+
+def test_errors_and_refusals_are_shown_as_such_and_the_chat_goes_on(
+    backend: ChatBackend, fake: FakeLLM, sample_index, embedder
+) -> None:
+    settings = backend.settings.model_copy(
+        update={"llm_base_url": f"http://127.0.0.1:{free_port()}/v1", "llm_model": "m"}
+    )
+    down = ChatBackend(settings, embedder=embedder)
+    final = _turn(down, QUESTION)[-1].chat
+    assert f"The model server at {settings.llm_base_url} is not reachable" in final[-1]["content"]
+    assert "Traceback" not in final[-1]["content"]
+    assert _audit_lines(backend)[-1]["error"].startswith("the model server at")
+
+    fake.script = Script(answer=ANSWER)
+    off_topic = _turn(backend, "What is the airspeed velocity of an unladen swallow?")
+    assert "The retrieved sources do not address this question" in off_topic[-1].chat[-1]["content"]
+    empty = _turn(backend, "   ")
+    assert "the question is empty" in empty[-1].chat[-1]["content"].lower()
+    again = _turn(backend, QUESTION, history=off_topic[-1].chat)  # still answering
+    assert 'class="cite"' in again[-1].chat[-1]["content"]
+
+
+def test_healthz_reports_a_real_retrieval_without_login(backend: ChatBackend) -> None:
+    client = TestClient(build_app(backend.settings, backend).app)
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ok" and body["chunks"] > 600
+    assert body["probe"]["passages"] == 1
+    assert body["generator"] == {
+        "kind": "openai-compatible",
+        "model": "fake-r1-distill",
+        "ready": True,
+    }
+    assert body["prompt_version"] == "answer-v1"
+    assert API_KEY not in response.text and "open-sesame" not in response.text
+
+
+def test_healthz_is_503_when_the_index_is_gone(tmp_path: Path, embedder, sample_index) -> None:
+    from legalrag.index import make_client
+    from legalrag.ingest.records import SourceDocument
+    from legalrag.ingest.run import ingest_items
+
+    settings = load_settings(data_dir=tmp_path / "data")
+    doc = SourceDocument(
+        document_id="d1", text="A landlord must return a security deposit.", source="t", title="t"
+    )
+    ingest_items(settings, [doc], quiet=True)
+    backend = ChatBackend(settings, embedder=embedder)
+    client = TestClient(build_app(settings, backend).app)
+    assert client.get("/healthz").status_code == 200
+    make_client(settings).delete_collection(settings.collection)
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["status"] == "unavailable" and "index" in response.json()["reason"]
+
+
+def test_login_is_a_signed_cookie_that_any_replica_with_the_secret_accepts(
+    backend: ChatBackend,
+) -> None:
+    first = TestClient(build_app(backend.settings, backend).app, follow_redirects=False)
+    assert first.get("/").headers["location"].endswith("login")
+    assert first.get("/gradio_api/info").status_code == 401
+    refused = first.post("/login", data={"username": "lawyer", "password": "wrong"})
+    assert refused.status_code == 401 and "Wrong user name or password" in refused.text
+    accepted = first.post("/login", data={"username": "lawyer", "password": "open-sesame"})
+    assert accepted.status_code == 303
+    cookie = accepted.cookies[SESSION_COOKIE]
+    assert first.get("/").status_code == 200
+
+    # Another replica: its own process state, the same shared secret.
+    replica = TestClient(build_app(backend.settings, backend).app, follow_redirects=False)
+    replica.cookies.set(SESSION_COOKIE, cookie)
+    assert replica.get("/").status_code == 200
+    assert replica.get("/gradio_api/info").status_code == 200
+    # A server with another secret does not trust it.
+    other = backend.settings.model_copy(
+        update={"session_secret": load_settings(session_secret="another").session_secret}
+    )
+    stranger = TestClient(build_app(other, backend).app, follow_redirects=False)
+    stranger.cookies.set(SESSION_COOKIE, cookie)
+    assert stranger.get("/").status_code == 303
+    assert first.get("/logout").status_code == 303
+    assert first.get("/").status_code == 303
+
+
+def test_users_come_from_a_hash_file_or_inline_pairs(tmp_path: Path) -> None:
+    users_file = tmp_path / "users"
+    users_file.write_text(f"# lawyers\nalice:{hash_password('correct horse')}\n\n")
+    users = load_users(str(users_file))
+    assert users is not None and users.verify("alice", "correct horse")
+    assert not users.verify("alice", "wrong") and not users.verify("bob", "correct horse")
+    inline = load_users("a:1, b:two:pa/rts")
+    assert inline is not None and inline.verify("b", "two:pa/rts") and not inline.verify("a", "2")
+    assert load_users(None) is None and load_users("") is None
+    users_file.write_text("alice:plaintext\n")
+    with pytest.raises(SettingsError, match="users:1: expected user:bcrypt-hash"):
+        load_users(str(users_file))
+    with pytest.raises(SettingsError, match="does not exist"):
+        load_users(str(tmp_path / "missing" / "users"))
+    with pytest.raises(SettingsError, match="user:password pairs"):
+        load_users("just-a-word")
+
+
+def test_bind_notes_say_who_can_reach_the_chat() -> None:
+    local = bind_notes(load_settings(), None, False)
+    assert local == [
+        "no login configured (LEGALRAG_AUTH): listening on 127.0.0.1 only, so only this "
+        "machine can use the chat"
+    ]
+    exposed = bind_notes(load_settings(chat_host="0.0.0.0"), None, False)
+    assert exposed[0].startswith("WARNING: listening on 0.0.0.0 WITHOUT a login")
+    users = load_users("a:b")
+    notes = bind_notes(load_settings(chat_host="0.0.0.0"), users, False)
+    assert notes[0].startswith("login required (1 users")
+    assert "LEGALRAG_SESSION_SECRET" in notes[1]
+    assert len(bind_notes(load_settings(), users, True)) == 1

@@ -1,0 +1,231 @@
+"""The chat in a real browser: Debian's headless Chromium driven by Playwright.
+
+One app server for the module (the sample index, the loopback fake LLM, a login),
+one browser. In CI (``CI`` set; ``.ci/run`` sets it and installs chromium) a
+missing browser fails the test; on a developer's machine without chromium it is
+skipped, since installing it needs root (``apt-get install chromium``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from legalrag.app.chat_backend import ChatBackend
+from legalrag.app.chat_server import build_app
+from legalrag.settings import load_settings
+from tests.conftest import free_port
+from tests.fake_llm import FakeLLM, Script, start_fake_llm
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+USER, PASSWORD = "lawyer", "open-sesame"
+QUESTION = "How many days does a Texas landlord have to refund a security deposit?"
+REASONING = "The lawyer asks about Texas. Source 1 is the Texas post, and it says 30 days. " * 2
+ANSWER = (
+    "A Texas landlord must refund the security deposit within 30 days after the tenant "
+    "surrenders the premises [1][9].\n"
+    "Tenants should always sue in federal court immediately.\n"
+    "This is not legal advice."
+)
+
+# Read at import: the suite's autouse fixture clears LEGALRAG_* before each test.
+SCREENSHOT_DIR = os.environ.get("LEGALRAG_SCREENSHOT_DIR")
+
+pytestmark = pytest.mark.slow
+
+
+def _browser_or_skip():
+    """Playwright's sync API, or a skip (locally) / failure (CI) saying what is missing."""
+    missing = None
+    if not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
+        missing = f"no Chromium at {CHROMIUM} (apt-get install chromium)"
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        missing = "Playwright for Python is not installed (pip install -e '.[dev]')"
+    if missing:
+        if os.environ.get("CI"):
+            pytest.fail(f"the browser test must run in CI: {missing}")
+        pytest.skip(missing)
+    return sync_playwright
+
+
+@dataclass
+class Served:
+    url: str
+    fake: FakeLLM
+    backend: ChatBackend
+
+
+@pytest.fixture(scope="module")
+def served(sample_index, embedder, tmp_path_factory) -> Iterator[Served]:
+    import uvicorn
+
+    fake, llm_server = start_fake_llm()
+    settings, _ = sample_index
+    secrets = load_settings(auth=f"{USER}:{PASSWORD}", session_secret="browser-test-secret")
+    settings = settings.model_copy(
+        update={
+            "llm_base_url": fake.url,
+            "llm_timeout_s": 5.0,
+            "llm_retries": 0,
+            "auth": secrets.auth,
+            "session_secret": secrets.session_secret,
+            "audit_log": tmp_path_factory.mktemp("browser-audit") / "audit.jsonl",
+            "chat_port": free_port(),
+        }
+    )
+    backend = ChatBackend(settings, embedder=embedder)
+    config = uvicorn.Config(
+        build_app(settings, backend).app,
+        host="127.0.0.1",
+        port=settings.chat_port,
+        log_level="warning",
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "the chat server did not start"
+        time.sleep(0.05)
+    yield Served(f"http://127.0.0.1:{settings.chat_port}/", fake, backend)
+    server.should_exit = True
+    thread.join(timeout=10)
+    llm_server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser(served):
+    sync_playwright = _browser_or_skip()
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def _screenshot_path(tmp_path_factory) -> Path:
+    base = Path(SCREENSHOT_DIR) if SCREENSHOT_DIR else tmp_path_factory.mktemp("screenshots")
+    base.mkdir(parents=True, exist_ok=True)
+    return base / "chat.png"
+
+
+def test_without_login_the_chat_is_refused(served: Served, browser) -> None:
+    page = browser.new_page()
+    page.goto(served.url)
+    assert page.url.endswith("/login")
+    assert page.locator("#chat").count() == 0
+    # Gradio's API refuses too: no configuration, no queue, without the signed cookie.
+    assert page.request.get(served.url + "config").status == 401
+    assert page.request.post(served.url + "gradio_api/queue/join", data={}).status == 401
+    page.fill("#username", USER)
+    page.fill("#password", "not-the-password")
+    page.click("button[type=submit]")
+    page.get_by_text("Wrong user name or password.").wait_for()
+    assert page.locator("#chat").count() == 0
+    page.close()
+
+
+# What the chat log shows at each change, recorded in the page as it streams.
+RECORD_CHANGES = """
+() => {
+  window.__states = [];
+  const log = document.querySelector('#chat [role=log]') || document.querySelector('#chat');
+  new MutationObserver(() => {
+    const text = log.innerText;
+    if (window.__states[window.__states.length - 1] !== text) window.__states.push(text);
+  }).observe(log, {subtree: true, childList: true, characterData: true});
+}
+"""
+
+
+def test_a_question_streams_cites_and_shows_the_cited_span(
+    served: Served, browser, tmp_path_factory
+) -> None:
+    from playwright.sync_api import expect
+
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(served.url)
+    page.fill("#username", USER)
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.locator("#question textarea").wait_for()
+    expect(page.locator("#sample-banner")).to_contain_text("Illustrative sample corpus")
+    expect(page.locator("#not-advice")).to_contain_text("not legal advice")
+    expect(page.locator("#footer")).to_contain_text("fake-r1-distill")
+    expect(page.locator("#footer")).to_contain_text("answer-v1")
+
+    served.fake.script = Script(answer=ANSWER, reasoning=REASONING, chunk_size=6, delay_s=0.03)
+    page.evaluate(RECORD_CHANGES)
+    page.fill("#question textarea", QUESTION)
+    page.keyboard.press("Enter")
+    page.locator("#chat .checks").wait_for(timeout=60_000)
+
+    states: list[str] = page.evaluate("window.__states")
+    first_words = "A Texas landlord must refund"
+    thinking = [s for s in states if "Texas post" in s and first_words not in s]
+    assert len(thinking) > 2, "the reasoning should stream in before the answer"
+    partial = [s for s in states if first_words in s and "checked against the sources" not in s]
+    assert len(partial) > 2, "the answer should stream in piece by piece"
+    # Once the answer began, the reasoning folded away under its title.
+    reasoning_title = page.locator("#chat").get_by_text("Reasoning", exact=True)
+    expect(reasoning_title).to_be_visible()
+    expect(page.locator("#chat").get_by_text("Source 1 is the Texas post")).to_have_count(0)
+    expect(page.locator("#chat")).to_contain_text(f"Searching for: {QUESTION}")
+
+    # The invalid citation and the uncited sentence are marked, with the legend.
+    invalid = page.locator("#chat s.cite-invalid")
+    expect(invalid).to_have_text("[9]")
+    expect(page.locator("#chat .unsupported")).to_contain_text("Tenants should always sue")
+    expect(page.locator("#legend")).to_contain_text("invalid citation")
+
+    # Clicking [1] shows source 1 with the span the citation check chose.
+    served.fake.script = Script(answer=ANSWER, reasoning=REASONING)
+    expected = served.backend.engine().answer(QUESTION).as_dict()
+    citation = expected["citations"][0]
+    source = expected["sources"][0]
+    start, end = (offset - source["start"] for offset in citation["span"])
+    page.locator("#chat a.cite", has_text="[1]").first.click()
+    active = page.locator("#sources mark.span.active")
+    expect(active).to_have_text(source["text"][start:end])
+    expect(active).to_be_in_viewport()
+    expect(page.locator("#src-1-1")).to_contain_text(source["title"])
+    expect(page.locator("#src-1-1")).to_contain_text("cited by sentence 1")
+    assert page.locator("#sources .source").count() == len(expected["sources"])
+
+    shot = _screenshot_path(tmp_path_factory)
+    page.screenshot(path=str(shot), full_page=True)
+    print(f"screenshot: {shot}")
+
+    # The export downloads from the page itself (a blob), with every source.
+    page.get_by_text("Export this answer (Markdown)").click()
+    with page.expect_download() as download:
+        page.locator("#export a[download]").click()
+    exported = Path(download.value.path()).read_text(encoding="utf-8")
+    assert exported.startswith(f"# {QUESTION}")
+    assert "- Invalid citations (removed): [9]" in exported
+    assert all(f"] {s['title']}**" in exported for s in expected["sources"])
+
+    audit = served.backend.settings.audit_log_path.read_text().splitlines()
+    entry = json.loads(audit[-1])
+    assert entry["user"] == USER and entry["question"] == QUESTION
+    assert [c["verdict"] for c in entry["citations"]] == ["supported", "invalid"]
+    page.close()

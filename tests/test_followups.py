@@ -1,0 +1,142 @@
+"""Follow-ups: the history the browser sends, rewritten into a standalone question."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from legalrag.app.chat import earlier_turns
+from legalrag.app.followups import (
+    EarlierTurn,
+    ModelRewriter,
+    OfflineRewriter,
+    is_follow_up,
+    make_rewriter,
+    offline_rewrite,
+    parse_rewrite,
+)
+from legalrag.app.generation import OpenAICompatibleGenerator
+from legalrag.settings import load_settings
+from tests.fake_llm import FakeLLM, Script, start_fake_llm
+
+CA = "How long does a California landlord have to return a security deposit?"
+EARLIER = [EarlierTurn(CA, CA)]
+
+
+@pytest.mark.parametrize(
+    ("question", "follow_up"),
+    [
+        ("What about Texas?", True),
+        ("And in New York?", True),
+        ("Does that apply to roommates?", True),
+        ("Texas?", True),
+        ("Can my employer keep my last paycheck?", False),
+        ("Is it legal for an employer to withhold tips in Oregon?", False),
+        ("How long does a Texas landlord have to return a security deposit?", False),
+    ],
+)
+def test_follow_ups_are_recognised(question: str, follow_up: bool) -> None:
+    assert is_follow_up(question) is follow_up
+
+
+def test_offline_rewrite_swaps_the_state_or_joins_the_previous_question() -> None:
+    assert offline_rewrite("What about Texas?", EARLIER) == CA.replace("California", "Texas")
+    assert offline_rewrite("And in New York?", EARLIER) == CA.replace("California", "New York")
+    assert offline_rewrite("Does that apply to roommates?", EARLIER) == (
+        f"{CA} Does that apply to roommates?"
+    )
+    standalone = "Can my employer keep my last paycheck?"
+    assert offline_rewrite(standalone, EARLIER) == standalone
+    assert offline_rewrite("What about Texas?", []) == "What about Texas?"
+    # The rewrite builds on what was searched for last, not on the bare follow-up.
+    chain = [*EARLIER, EarlierTurn("What about Texas?", CA.replace("California", "Texas"))]
+    assert offline_rewrite("And Ohio?", chain) == CA.replace("California", "Ohio")
+
+
+def test_offline_rewriter_says_whether_it_rewrote() -> None:
+    rewriter = OfflineRewriter()
+    assert rewriter.rewrite("What about Texas?", EARLIER).method == "offline"
+    assert rewriter.rewrite("Can my employer fire me?", EARLIER).method == "none"
+
+
+def test_history_comes_from_the_chat_value_the_browser_sends() -> None:
+    # Gradio hands the handler message contents as lists of parts.
+    history = [
+        {"role": "user", "content": [{"type": "text", "text": CA}], "metadata": None},
+        {
+            "role": "assistant",
+            "content": [{"type": "text", "text": "no filters · k = 5"}],
+            "metadata": {"title": f"Searching for: {CA}", "status": "done"},
+        },
+        {"role": "assistant", "content": [{"type": "text", "text": "21 days [1]."}]},
+        {"role": "user", "content": "What about Texas?"},
+        {
+            "role": "assistant",
+            "content": "",
+            "metadata": {"title": "Searching for: Texas deposit deadline"},
+        },
+        {"role": "assistant", "content": "", "metadata": {"title": "Reasoning"}},
+    ]
+    assert earlier_turns(history) == [
+        EarlierTurn(CA, CA),
+        EarlierTurn("What about Texas?", "Texas deposit deadline"),
+    ]
+    assert earlier_turns([]) == []
+
+
+@pytest.fixture(scope="module")
+def fake() -> Iterator[FakeLLM]:
+    state, server = start_fake_llm()
+    yield state
+    server.shutdown()
+
+
+def _model_rewriter(fake: FakeLLM) -> ModelRewriter:
+    settings = load_settings(
+        llm_base_url=fake.url, llm_retries=0, llm_timeout_s=2.0, llm_model="fake-r1-distill"
+    )
+    rewriter = make_rewriter(settings, OpenAICompatibleGenerator(settings))
+    assert isinstance(rewriter, ModelRewriter)
+    return rewriter
+
+
+def test_the_model_rewrites_from_the_versioned_prompt(fake: FakeLLM) -> None:
+    fake.script = Script(
+        answer="",
+        judge_answer=(
+            "The earlier question was about California deposits.\n"
+            "Standalone question: How long does a Texas landlord have to return a deposit?"
+        ),
+        reasoning="They switched states.",
+    )
+    fake.requests.clear()
+    result = _model_rewriter(fake).rewrite("What about Texas?", EARLIER)
+    assert result.question == "How long does a Texas landlord have to return a deposit?"
+    assert result.method == "llm"
+    sent = fake.requests[-1]["messages"][0]["content"]
+    assert f"1. {CA}" in sent and "Latest question: What about Texas?" in sent
+    assert not fake.requests[-1].get("stream")
+
+
+def test_a_failing_model_falls_back_to_the_offline_rewrite(fake: FakeLLM) -> None:
+    fake.script = Script(status=500)
+    result = _model_rewriter(fake).rewrite("What about Texas?", EARLIER)
+    assert result.method == "offline-fallback"
+    assert result.question == CA.replace("California", "Texas")
+    fake.script = Script(judge_answer="")  # an empty reply is unusable too
+    assert _model_rewriter(fake).rewrite("What about Texas?", EARLIER).method == (
+        "offline-fallback"
+    )
+
+
+def test_no_endpoint_means_the_offline_rewriter() -> None:
+    assert isinstance(make_rewriter(load_settings(), object()), OfflineRewriter)
+
+
+def test_parse_rewrite_takes_the_last_answer_line() -> None:
+    assert parse_rewrite('Thinking...\nStandalone question: "Is a 30-day notice valid?"') == (
+        "Is a 30-day notice valid?"
+    )
+    assert parse_rewrite("Is a 30-day notice valid?") == "Is a 30-day notice valid?"
+    assert parse_rewrite("") == ""
