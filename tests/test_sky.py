@@ -427,6 +427,9 @@ def test_chat_started_as_serve_yaml_starts_it_is_ready(
         LEGALRAG_DATA_DIR=str(tmp_path / "data"),
         LEGALRAG_AUDIT_LOG=str(tmp_path / "data" / "audit.jsonl"),
         LEGALRAG_SESSION_SECRET="test-session-secret",
+        # The probe's question, about the first sample record (the 8 ingested here hold
+        # no security-deposit post, so the default probe finds nothing above the floor).
+        LEGALRAG_HEALTH_QUERY="landlord 30-day notice to end a month-to-month tenancy",
         GRADIO_ANALYTICS_ENABLED="False",
     )
     # The command line exactly as serve.yaml's run has it, its variables filled in.
