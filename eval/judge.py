@@ -122,7 +122,15 @@ class RagasJudge:
             "timeout": settings.judge_timeout_s,
             "max_retries": settings.judge_retries,
         }
-        self.model_name = settings.judge_model or _first_model(OpenAI(**connection))
+        # Asked once up front, so that a judge that is down stops the run before it
+        # starts (exit 3) instead of failing every question's row.
+        served = _served_models(OpenAI(**connection))
+        if settings.judge_model and settings.judge_model not in served:
+            raise JudgeUnavailableError(
+                f"the judge at {settings.judge_base_url} does not serve {settings.judge_model!r}"
+                f" (it serves: {', '.join(served)})"
+            )
+        self.model_name = settings.judge_model or served[0]
         # One event loop for the whole run: the async client's connections belong to it.
         self._loop = asyncio.new_event_loop()
         llm = llm_factory(
@@ -185,16 +193,16 @@ class JudgeUnavailableError(RuntimeError):
     """The judge endpoint cannot be reached to find its model."""
 
 
-def _first_model(client: Any) -> str:
+def _served_models(client: Any) -> list[str]:
     try:
-        models = client.models.list().data
+        models = [model.id for model in client.models.list().data]
     except Exception as exc:
         raise JudgeUnavailableError(
             f"the judge at {client.base_url} did not list its models ({_describe(exc)})"
         ) from None
     if not models:
         raise JudgeUnavailableError(f"the judge at {client.base_url} lists no models")
-    return models[0].id
+    return models
 
 
 def make_judge(settings: Settings, embedder: Embedder | None) -> Judge:

@@ -66,6 +66,14 @@ def open_context(settings: Settings, *, embedder: Any = None) -> EvalContext:
     from legalrag.app.engine import AnswerEngine, make_generator
     from legalrag.app.retrieval import open_retriever
 
+    judge: Judge = _AnswersOff()
+    if settings.eval_answers:
+        if settings.judge_base_url and embedder is None:
+            from legalrag.embedding import make_embedder
+
+            embedder = make_embedder(settings)  # loaded once, shared with the retrievers
+        # The judge first: one that is down stops the run before the index is opened.
+        judge = make_judge(settings, embedder)
     depth = ranking_depth(settings)
     # The ranking is scored deeper than the sources a model gets, so each stage hands
     # the fusion at least as many candidates as the deepest cut-off.
@@ -75,7 +83,6 @@ def open_context(settings: Settings, *, embedder: Any = None) -> EvalContext:
     if settings.eval_answers:
         retriever = open_retriever(settings, embedder)
         engine = AnswerEngine(settings, retriever, make_generator(settings))
-    judge = make_judge(settings, embedder) if settings.eval_answers else _AnswersOff()
     return EvalContext(settings, ranker, engine, judge, depth)
 
 
@@ -197,13 +204,12 @@ def evaluate_question(question: EvalQuestion, context: EvalContext) -> dict[str,
     return row
 
 
-def run_header(question_set: QuestionSet, settings: Settings, limit: int | None) -> dict[str, Any]:
-    """What a resumed run must share with the run it resumes."""
+def run_header(question_set: QuestionSet, settings: Settings) -> dict[str, Any]:
+    """What a resumed run must share with the run it resumes (--limit may grow)."""
     return {
         "dataset": str(question_set.path),
         "dataset_sha256": question_set.sha256,
         "format": question_set.format,
-        "limit": limit,
         "eval_k": settings.eval_k,
         "eval_span_k": settings.eval_span_k,
         "eval_answers": settings.eval_answers,

@@ -612,7 +612,7 @@ def eval_run(
         context = open_context(settings)
     except JudgeUnavailableError as exc:
         raise _fail(str(exc), EXIT_BACKEND) from None
-    header = run_header(question_set, settings, limit)
+    header = run_header(question_set, settings)
     out_folder = settings.eval_out_dir
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
@@ -685,13 +685,18 @@ def eval_corpus(
     except CorpusError as exc:
         raise _fail(str(exc), EXIT_USAGE) from None
     if fmt == "obliqa":
-        out.print(f"{written:,} passages -> {target}; next: legalrag ingest {target}")
+        out.print(
+            f"{written:,} passages -> {target}; next: legalrag ingest {target}",
+            highlight=False,
+            soft_wrap=True,
+        )
     else:
         documents, queries = written
         out.print(
             f"{documents:,} documents -> {target / 'corpus'}, {queries:,} queries -> "
             f"{target / 'tests.json'}; next: legalrag ingest {target / 'corpus'}",
             highlight=False,
+            soft_wrap=True,
         )
 
 

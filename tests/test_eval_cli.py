@@ -158,8 +158,13 @@ def test_ragas_through_a_loopback_judge_with_a_malformed_reply(
         assert [row["status"] for row in report["rows"]] == ["ok", "ok"]
         assert report["rows"][0]["resumed"] and not report["rows"][1].get("resumed")
         assert report["figures"]["faithfulness"] == {"value": 0.6667, "n": 2, "errors": 0}
+
+        unknown = _invoke([*args, "--judge-model", "gpt-nonesuch"], settings.data_dir)
+        assert unknown.exit_code == 3 and "does not serve 'gpt-nonesuch'" in unknown.output
     finally:
         server.shutdown()
+    down = _invoke(args, settings.data_dir, LEGALRAG_JUDGE_RETRIES="0")
+    assert down.exit_code == 3 and "did not list its models" in down.output
 
 
 # Three documents of exactly 400 characters each (asserted below), one chunk each.

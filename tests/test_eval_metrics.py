@@ -6,7 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from legalrag.cli import app
 from legalrag.eval.corpus import contractnli_as_legalbench_rag, obliqa_records
 from legalrag.eval.question_sets import DatasetError, GoldSpan, load_question_set
 from legalrag.eval.report import Gate, GateError, parse_gates, summarise
@@ -174,6 +176,12 @@ def test_obliqa_corpus_ids_match_the_questions_gold(tmp_path: Path) -> None:
         {"id": "7:1.1", "text": "Heading"},
         {"id": "7:1.2", "text": "First text.\n\nSecond text."},
     ]
+    target = tmp_path / "out" / "corpus.jsonl"
+    converted = CliRunner().invoke(app, ["eval", "corpus", str(tmp_path), str(target)])
+    assert converted.exit_code == 0 and "2 passages" in converted.output
+    assert [json.loads(line) for line in target.read_text().splitlines()] == records
+    missing = CliRunner().invoke(app, ["eval", "corpus", str(tmp_path / "nope"), str(target)])
+    assert missing.exit_code == 2 and "no ObliQA" in missing.output
 
 
 @pytest.mark.skipif(not (SHARED_DATA / "obliqa-dev").is_dir(), reason="no ../shared/data")
