@@ -202,3 +202,25 @@ def test_contractnli_spans_point_at_their_text_in_the_written_corpus(tmp_path: P
             text = (tmp_path / "corpus" / snippet["file_path"]).read_text(encoding="utf-8")
             start, end = snippet["span"]
             assert text[start:end] == snippet["answer"]
+
+
+def test_eval_settings_precedence_masking_and_checks(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from legalrag.settings import SettingsError, load_settings
+
+    toml = tmp_path / "legalrag.toml"
+    toml.write_text('judge_model = "from-toml"\neval_k = 7\n')
+    monkeypatch.setenv("LEGALRAG_JUDGE_BASE_URL", "http://127.0.0.1:9/v1")
+    monkeypatch.setenv("LEGALRAG_JUDGE_API_KEY", "sk-secret")
+    monkeypatch.setenv("LEGALRAG_EVAL_K", "8")
+    settings = load_settings(toml, eval_k=None, judge_model=None)
+    assert (settings.judge_model, settings.eval_k) == ("from-toml", 8)  # env > toml
+    assert load_settings(toml, eval_k=3).eval_k == 3  # flag > env
+    shown = settings.public_dict()
+    assert shown["judge_api_key"] == "********" and "sk-secret" not in json.dumps(shown)
+    assert settings.eval_span_k == [1, 2, 4, 8, 16, 32, 64]
+    with pytest.raises(SettingsError, match="judge_base_url"):
+        load_settings(judge_base_url="127.0.0.1:8000")
+    with pytest.raises(SettingsError, match="eval_span_k"):
+        load_settings(eval_span_k=[0, 4])
