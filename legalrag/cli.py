@@ -645,7 +645,7 @@ def eval_run(
         _print_eval_summary(report.figures, md_path)
     if failures:
         for reason in failures:
-            err.print(f"[bold red]fail-under:[/] {reason}", highlight=False)
+            err.print(f"[bold red]fail-under:[/] {reason}", highlight=False, soft_wrap=True)
         raise typer.Exit(EXIT_GATE)
 
 

@@ -73,10 +73,12 @@ def test_no_judge_rows_skips_gates_and_resume(sample_index, tmp_path: Path) -> N
         assert {"rank_ms", "retrieve_ms"} <= set(row["timings"])
         if question["answerable"]:
             assert 0 <= row["retrieval"]["recall@5"] <= 1 and "mrr" in row["retrieval"]
-            assert row["citations"]["valid_citation_rate"] == 1.0  # extractive: all valid
+            # The extractive answerer quotes its sources: every citation it makes is valid.
+            assert row["citations"]["valid_citation_rate"] in (None, 1.0)
     figures = report["figures"]
     assert figures["faithfulness"]["skipped"].startswith("skipped: no judge")
     assert "value" not in figures["faithfulness"]
+    assert figures["valid_citation_rate"]["value"] == 1.0
     assert figures["recall@5"]["n"] == 3 and figures["refusal_rate"]["n"] == 2
     assert figures["false_refusal_rate"]["n"] == 3
     assert report["generator_model"] == "extractive" and report["prompt_version"]
