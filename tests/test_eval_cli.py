@@ -165,6 +165,7 @@ def test_ragas_through_a_loopback_judge_with_a_malformed_reply(
         assert unknown.exit_code == 3 and "does not serve 'gpt-nonesuch'" in unknown.output
     finally:
         server.shutdown()
+        server.server_close()  # nothing listens there any more: connections are refused
     down = _invoke(args, settings.data_dir, LEGALRAG_JUDGE_RETRIES="0")
     assert down.exit_code == 3 and "did not list its models" in down.output
 
