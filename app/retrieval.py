@@ -138,6 +138,25 @@ def _passage(
     )
 
 
+def _stages(
+    chunk_id: str,
+    fused: dict[str, float],
+    dense_hits: dict[str, tuple[float, int]],
+    bm25_hits: dict[str, tuple[float, int]],
+    reranked: dict[str, float],
+) -> StageScores:
+    dense = dense_hits.get(chunk_id)
+    lexical = bm25_hits.get(chunk_id)
+    return StageScores(
+        fused=fused[chunk_id],
+        dense=None if dense is None else round(dense[0], 4),
+        dense_rank=None if dense is None else dense[1],
+        bm25=None if lexical is None else round(lexical[0], 4),
+        bm25_rank=None if lexical is None else lexical[1],
+        rerank=None if chunk_id not in reranked else round(reranked[chunk_id], 4),
+    )
+
+
 def fuse(
     rankings: list[list[str]], rrf_k: int, weights: list[float] | None = None
 ) -> dict[str, float]:
@@ -181,15 +200,50 @@ class Retriever:
     ) -> RetrievalResult:
         """Up to ``k`` sources from distinct documents, best first."""
         k = k or self.settings.retrieve_k
-        filters = filters or Filters()
-        result = RetrievalResult(question=question, filters=filters)
+        result = RetrievalResult(question=question, filters=filters or Filters())
+        ranking = self._rank(result, gate=True)
+        if ranking is not None:
+            result.passages = self._distinct_documents(*ranking, k)
+        return result
+
+    def rank_chunks(
+        self, question: str, *, depth: int, filters: Filters | None = None, gate: bool = True
+    ) -> RetrievalResult:
+        """The fused ranking itself: up to ``depth`` chunks, best first, each its own span.
+
+        Unlike :meth:`retrieve`, a document may come several times and there is no
+        token budget: this is what an evaluation scores (LegalBench-RAG ranks chunks,
+        and recall@k needs a ranking deeper than the sources a model is given). With
+        ``gate=False`` the relevance gate's verdict is still set on the result
+        (``refused``, ``reason``) but the ranking is returned anyway.
+        """
+        result = RetrievalResult(question=question, filters=filters or Filters())
+        ranking = self._rank(result, gate=gate)
+        if ranking is not None:
+            ranked, fused, found, dense_hits, bm25_hits, reranked = ranking
+            result.passages = [
+                _passage(
+                    chunk_id,
+                    *found[chunk_id],
+                    _stages(chunk_id, fused, dense_hits, bm25_hits, reranked),
+                )
+                for chunk_id in ranked[:depth]
+            ]
+        return result
+
+    def _rank(self, result: RetrievalResult, *, gate: bool) -> tuple[Any, ...] | None:
+        """Both stages fused (and reranked): the ranked chunk ids and what scored them.
+
+        None when nothing may be returned: filters that match nothing, or the gate.
+        """
+        question, filters = result.question, result.filters
         where = filters.where()
         allowed: set[str] | None = None
         if where is not None:
             allowed = set(self.collection.get(where=where, include=[])["ids"])
             if not allowed:
                 result.reason = f"No indexed passage matches the filters ({filters.describe()})."
-                return result
+                return None
 
         candidates = self.settings.retrieval_candidates
         found: dict[str, tuple[str, dict[str, Any]]] = {}
@@ -220,7 +274,8 @@ class Retriever:
             if best_dense < self.settings.relevance_floor:
                 result.refused = True
                 result.reason = NOT_ADDRESSED
-                return result
+                if gate:
+                    return None
 
         bm25_hits = {}
         if self.lexical is not None:
@@ -260,10 +315,7 @@ class Retriever:
         if reranked:
             head = sorted(reranked, key=lambda c: (-reranked[c], -fused[c]))
             ranked = head + [c for c in ranked if c not in reranked]
-        result.passages = self._distinct_documents(
-            ranked, fused, found, dense_hits, bm25_hits, reranked, k
-        )
-        return result
+        return ranked, fused, found, dense_hits, bm25_hits, reranked
 
     def _rerank(
         self, question: str, ranked: list[str], found: dict[str, tuple[str, dict[str, Any]]]
@@ -304,16 +356,7 @@ class Retriever:
             cost = self.count_tokens(text)
             if passages and cost > budget:
                 break
-            dense = dense_hits.get(chunk_id)
-            lexical = bm25_hits.get(chunk_id)
-            stages = StageScores(
-                fused=fused[chunk_id],
-                dense=None if dense is None else round(dense[0], 4),
-                dense_rank=None if dense is None else dense[1],
-                bm25=None if lexical is None else round(lexical[0], 4),
-                bm25_rank=None if lexical is None else lexical[1],
-                rerank=None if chunk_id not in reranked else round(reranked[chunk_id], 4),
-            )
+            stages = _stages(chunk_id, fused, dense_hits, bm25_hits, reranked)
             passages.append(_passage(chunk_id, text, meta, stages))
             seen_documents.add(document_id)
             budget -= cost

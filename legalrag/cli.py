@@ -720,6 +720,185 @@ def auth_hash(
     typer.echo(f"{user.strip()}:{hash_password(password)}")
 
 
+# --- eval ---------------------------------------------------------------------------
+eval_app = typer.Typer(
+    help="Measure the whole pipeline on a question set and write a report.",
+    invoke_without_command=True,
+)
+app.add_typer(eval_app, name="eval")
+EXIT_GATE = 4  # a --fail-under figure missed its bound
+
+
+@eval_app.callback()
+@user_errors
+def eval_run(
+    ctx: typer.Context,
+    dataset: Annotated[
+        Path | None, typer.Option("--dataset", help="The question set (JSONL or JSON).")
+    ] = None,
+    fmt: Annotated[
+        str | None,
+        typer.Option("--format", help="ours, legalbench-rag or obliqa (default: detected)."),
+    ] = None,
+    limit: Annotated[int | None, typer.Option(help="Only the first N questions.", min=1)] = None,
+    k: Annotated[
+        int | None,
+        typer.Option("--k", help="Cut-off of recall/precision/nDCG@k [LEGALRAG_EVAL_K]."),
+    ] = None,
+    judge_url: Annotated[
+        str | None,
+        typer.Option("--judge-url", help="RAGAS judge endpoint [LEGALRAG_JUDGE_BASE_URL]."),
+    ] = None,
+    judge_model: Annotated[
+        str | None, typer.Option("--judge-model", help="Judge model [LEGALRAG_JUDGE_MODEL].")
+    ] = None,
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", help="Report folder [LEGALRAG_EVAL_OUT_DIR].")
+    ] = None,
+    fail_under: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--fail-under",
+            help="METRIC=VALUE, repeatable: exit 4 when a figure misses (e.g. faithfulness=0.9).",
+        ),
+    ] = None,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Keep the rows already finished in --out.")
+    ] = False,
+    answers: Annotated[
+        bool | None,
+        typer.Option(
+            "--answers/--no-answers", help="Generate and verify answers [LEGALRAG_EVAL_ANSWERS]."
+        ),
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    as_json: JsonOpt = False,
+    config: ConfigOpt = None,
+    data_dir: DataDirOpt = None,
+    chroma_url: ChromaUrlOpt = None,
+    collection: CollectionOpt = None,
+    embedding_model: ModelOpt = None,
+) -> None:
+    """Run every question through retrieval, the answer engine and the judge; write the report."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from legalrag.eval.judge import JudgeUnavailableError
+    from legalrag.eval.question_sets import DatasetError, load_question_set
+    from legalrag.eval.report import GateError, build_report, parse_gates, write_report
+    from legalrag.eval.run import open_context, run_header, run_meta, run_questions
+
+    if dataset is None:
+        raise SettingsError("give --dataset PATH (or a subcommand: legalrag eval corpus --help)")
+    settings = _settings(
+        config,
+        data_dir=data_dir,
+        chroma_url=chroma_url,
+        collection=collection,
+        embedding_model=embedding_model,
+        eval_k=k,
+        judge_base_url=judge_url,
+        judge_model=judge_model,
+        eval_out_dir=out_dir,
+        eval_answers=answers,
+    )
+    try:
+        gates = parse_gates(fail_under or [])
+        question_set = load_question_set(dataset, fmt)
+    except (DatasetError, GateError) as exc:
+        raise _fail(str(exc), EXIT_USAGE) from None
+    questions = question_set.questions[:limit]
+    try:
+        context = open_context(settings)
+    except JudgeUnavailableError as exc:
+        raise _fail(str(exc), EXIT_BACKEND) from None
+    header = run_header(question_set, settings)
+    out_folder = settings.eval_out_dir
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        disable=quiet or as_json,
+    ) as progress:
+        task = progress.add_task("questions", total=len(questions))
+        try:
+            rows = run_questions(
+                questions,
+                context,
+                out_folder,
+                header,
+                resume=resume,
+                on_progress=lambda done, _total: progress.update(task, completed=done),
+            )
+        except DatasetError as exc:
+            raise _fail(str(exc), EXIT_USAGE) from None
+    report = build_report(rows, run_meta(settings, question_set, context))
+    json_path, md_path = write_report(report, out_folder)
+    failures = [reason for gate in gates if (reason := gate.check(report.figures))]
+    if as_json:
+        _print_json({"figures": report.figures, "failed": failures, "report": str(json_path)})
+    else:
+        _print_eval_summary(report.figures, md_path)
+    if failures:
+        for reason in failures:
+            err.print(f"[bold red]fail-under:[/] {reason}", highlight=False, soft_wrap=True)
+        raise typer.Exit(EXIT_GATE)
+
+
+def _print_eval_summary(figures: dict[str, Any], md_path: Path) -> None:
+    from legalrag.eval.report import show_figure
+
+    table = Table(title="legalrag eval", show_header=False)
+    table.add_column("metric")
+    table.add_column("value", overflow="fold")
+    for name, figure in figures.items():
+        if name == "latency_ms":
+            for stage, cut in figure.items():
+                if cut.get("p50") is not None:
+                    table.add_row(f"{stage} p50 / p95", f"{cut['p50']} / {cut['p95']}")
+        else:
+            table.add_row(name, show_figure(figure))
+    out.print(table)
+    out.print(f"report: {md_path} (and report.json beside it)", highlight=False)
+
+
+@eval_app.command("corpus")
+@user_errors
+def eval_corpus(
+    source: Annotated[Path, typer.Argument(help="The benchmark's folder (or file).")],
+    target: Annotated[
+        Path, typer.Argument(help="obliqa: the JSONL to write; contractnli: a folder.")
+    ],
+    fmt: Annotated[str, typer.Option("--format", help="obliqa or contractnli.")] = "obliqa",
+) -> None:
+    """Write a benchmark's corpus in a form `legalrag ingest PATH` reads."""
+    from legalrag.eval.corpus import CONVERTERS, CorpusError
+
+    if fmt not in CONVERTERS:
+        raise _fail(f"unknown --format {fmt!r}: use {' or '.join(CONVERTERS)}", EXIT_USAGE)
+    try:
+        written = CONVERTERS[fmt](source, target)
+    except CorpusError as exc:
+        raise _fail(str(exc), EXIT_USAGE) from None
+    if fmt == "obliqa":
+        out.print(
+            f"{written:,} passages -> {target}; next: legalrag ingest {target}",
+            highlight=False,
+            soft_wrap=True,
+        )
+    else:
+        documents, queries = written
+        out.print(
+            f"{documents:,} documents -> {target / 'corpus'}, {queries:,} queries -> "
+            f"{target / 'tests.json'}; next: legalrag ingest {target / 'corpus'}",
+            highlight=False,
+            soft_wrap=True,
+        )
+
+
 def main() -> None:
     """Console entry point."""
     try:

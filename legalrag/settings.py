@@ -221,6 +221,37 @@ class Settings(BaseSettings):
         default=None, description="The audit log (JSON lines); default <data_dir>/logs/audit.jsonl."
     )
 
+    # --- eval --------------------------------------------------------------------
+    judge_base_url: str | None = Field(
+        default=None,
+        description="OpenAI-compatible endpoint of the RAGAS judge; unset: RAGAS is skipped.",
+    )
+    judge_model: str | None = Field(
+        default=None, description="Judge model name; unset means the first the endpoint lists."
+    )
+    judge_api_key: SecretStr | None = None
+    judge_timeout_s: float = Field(default=180.0, gt=0, description="Per judge request.")
+    judge_retries: int = Field(default=1, ge=0, description="Retries when down or HTTP 5xx.")
+    judge_max_tokens: int = Field(
+        default=4096, ge=64, description="Per judge reply; a reasoning judge needs room."
+    )
+    eval_k: int = Field(
+        default=10, ge=1, le=200, description="Cut-off of recall@k, precision@k and nDCG@k."
+    )
+    # LegalBench-RAG's own protocol (Pipitone & Houir Alami, 2024, Table 3): kept as
+    # its default so that our span figures line up with the published table.
+    eval_span_k: list[int] = Field(
+        default=[1, 2, 4, 8, 16, 32, 64],
+        min_length=1,
+        description="Cut-offs of character-level span precision/recall (LegalBench-RAG).",
+    )
+    eval_answers: bool = Field(
+        default=True, description="Generate and verify answers (off: retrieval metrics only)."
+    )
+    eval_out_dir: Path = Field(
+        default=Path("eval-report"), description="Where report.json, report.md, rows go."
+    )
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -236,6 +267,20 @@ class Settings(BaseSettings):
         if toml_file is not None:
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_file))
         return tuple(sources)
+
+    @field_validator("judge_base_url")
+    @classmethod
+    def _check_judge_url(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value or None
+
+    @field_validator("eval_span_k")
+    @classmethod
+    def _check_span_k(cls, value: list[int]) -> list[int]:
+        if any(k < 1 for k in value):
+            raise ValueError("every k must be at least 1")
+        return sorted(set(value))
 
     @field_validator("chroma_url")
     @classmethod
