@@ -55,6 +55,7 @@ def describe_location(settings: Settings) -> str:
 def make_client(settings: Settings) -> ClientAPI:
     """A Chroma client for the configured location, telemetry off."""
     import chromadb
+    from chromadb import errors as chroma_errors
     from chromadb.config import Settings as ChromaSettings
 
     chroma_settings = ChromaSettings(anonymized_telemetry=False)
@@ -75,6 +76,12 @@ def make_client(settings: Settings) -> ClientAPI:
             settings=chroma_settings,
         )
         client.heartbeat()
+    except (chroma_errors.ChromaAuthError, chroma_errors.AuthorizationError) as exc:
+        # The server is up and said no: the token, not the network, needs fixing.
+        raise IndexUnavailableError(
+            f"the Chroma server at {settings.chroma_url} refused the request ({exc}): "
+            "check LEGALRAG_CHROMA_AUTH_TOKEN"
+        ) from None
     except Exception as exc:  # chromadb raises several types for a dead server
         raise IndexUnavailableError(
             f"the Chroma server at {settings.chroma_url} is not reachable: {exc}"

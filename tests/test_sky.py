@@ -387,8 +387,10 @@ def test_chroma_yaml_server_refuses_requests_without_the_token(
     client = make_client(make_settings(tmp_path, chroma_url=url, chroma_auth_token=token))
     client.get_or_create_collection("token_check", embedding_function=None)
     assert "token_check" in [c.name for c in client.list_collections()]
-    with pytest.raises(IndexUnavailableError):
+    with pytest.raises(IndexUnavailableError, match=r"refused .*LEGALRAG_CHROMA_AUTH_TOKEN"):
         make_client(make_settings(tmp_path, chroma_url=url)).list_collections()
+    with pytest.raises(IndexUnavailableError, match="refused"):
+        make_client(make_settings(tmp_path, chroma_url=url, chroma_auth_token="wrong"))
 
 
 # --- the chat in serve mode --------------------------------------------------------------
