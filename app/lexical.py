@@ -14,6 +14,7 @@ import logging
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -29,8 +30,17 @@ PAGE_SIZE = 5000
 _IDS_FILE = "chunk_ids.json"
 
 
-def _tokenize(texts: list[str]) -> list[list[str]]:
+def _bm25s() -> ModuleType:
+    """bm25s (imported late: it is slow to import), its logger following the root's:
+    bm25s sets its own to DEBUG on import, which printed its debug lines to users."""
     import bm25s
+
+    logging.getLogger("bm25s").setLevel(logging.NOTSET)
+    return bm25s
+
+
+def _tokenize(texts: list[str]) -> list[list[str]]:
+    bm25s = _bm25s()
 
     return bm25s.tokenize(texts, stopwords="en", return_ids=False, show_progress=False)
 
@@ -87,7 +97,7 @@ class LexicalIndex:
     @classmethod
     def build(cls, chunk_ids: list[str], texts: list[str]) -> LexicalIndex:
         """Index ``texts`` (one per chunk id)."""
-        import bm25s
+        bm25s = _bm25s()
 
         model = bm25s.BM25()
         model.index(_tokenize(texts), show_progress=False)
@@ -96,7 +106,7 @@ class LexicalIndex:
     @classmethod
     def for_collection(cls, collection: Collection, cache_root: Path) -> LexicalIndex:
         """The collection's BM25 index: from the cache when it matches, else rebuilt."""
-        import bm25s
+        bm25s = _bm25s()
 
         ids, _ = _all_chunks(collection, with_text=False)
         folder = cache_root / collection.name / fingerprint(ids)

@@ -44,6 +44,8 @@ def test_retrieve_json_and_bad_questions(env: dict[str, str]) -> None:
     sources = json.loads(result.stdout)["sources"]
     assert len(sources) == 3
     assert {"id", "document_id", "text", "score", "start", "end", "title", "url"} <= set(sources[0])
+    # The first retrieve builds the BM25 index; no library's debug lines reach the user.
+    assert "DEBUG" not in result.stderr, result.stderr
 
     empty = run_cli("retrieve", "   ", env=env)
     assert empty.returncode == 2 and "empty" in empty.stderr
