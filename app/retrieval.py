@@ -138,23 +138,30 @@ def _passage(
     )
 
 
-def _stages(
-    chunk_id: str,
-    fused: dict[str, float],
-    dense_hits: dict[str, tuple[float, int]],
-    bm25_hits: dict[str, tuple[float, int]],
-    reranked: dict[str, float],
-) -> StageScores:
-    dense = dense_hits.get(chunk_id)
-    lexical = bm25_hits.get(chunk_id)
-    return StageScores(
-        fused=fused[chunk_id],
-        dense=None if dense is None else round(dense[0], 4),
-        dense_rank=None if dense is None else dense[1],
-        bm25=None if lexical is None else round(lexical[0], 4),
-        bm25_rank=None if lexical is None else lexical[1],
-        rerank=None if chunk_id not in reranked else round(reranked[chunk_id], 4),
-    )
+@dataclass
+class _Ranking:
+    """The fused (and reranked) chunk ranking, with what scored each chunk."""
+
+    ranked: list[str]
+    fused: dict[str, float]
+    found: dict[str, tuple[str, dict[str, Any]]]
+    dense_hits: dict[str, tuple[float, int]]
+    bm25_hits: dict[str, tuple[float, int]]
+    reranked: dict[str, float]
+
+    def stages(self, chunk_id: str) -> StageScores:
+        """The chunk's score and rank in each stage."""
+        dense = self.dense_hits.get(chunk_id)
+        lexical = self.bm25_hits.get(chunk_id)
+        rerank = self.reranked.get(chunk_id)
+        return StageScores(
+            fused=self.fused[chunk_id],
+            dense=None if dense is None else round(dense[0], 4),
+            dense_rank=None if dense is None else dense[1],
+            bm25=None if lexical is None else round(lexical[0], 4),
+            bm25_rank=None if lexical is None else lexical[1],
+            rerank=None if rerank is None else round(rerank, 4),
+        )
 
 
 def fuse(
@@ -203,7 +210,7 @@ class Retriever:
         result = RetrievalResult(question=question, filters=filters or Filters())
         ranking = self._rank(result, gate=True)
         if ranking is not None:
-            result.passages = self._distinct_documents(*ranking, k)
+            result.passages = self._distinct_documents(ranking, k)
         return result
 
     def rank_chunks(
@@ -220,18 +227,13 @@ class Retriever:
         result = RetrievalResult(question=question, filters=filters or Filters())
         ranking = self._rank(result, gate=gate)
         if ranking is not None:
-            ranked, fused, found, dense_hits, bm25_hits, reranked = ranking
             result.passages = [
-                _passage(
-                    chunk_id,
-                    *found[chunk_id],
-                    _stages(chunk_id, fused, dense_hits, bm25_hits, reranked),
-                )
-                for chunk_id in ranked[:depth]
+                _passage(chunk_id, *ranking.found[chunk_id], ranking.stages(chunk_id))
+                for chunk_id in ranking.ranked[:depth]
             ]
         return result
 
-    def _rank(self, result: RetrievalResult, *, gate: bool) -> tuple[Any, ...] | None:
+    def _rank(self, result: RetrievalResult, *, gate: bool) -> _Ranking | None:
         """Both stages fused (and reranked): the ranked chunk ids and what scored them.
 
         None when nothing may be returned: filters that match nothing, or the gate.
@@ -315,7 +317,7 @@ class Retriever:
         if reranked:
             head = sorted(reranked, key=lambda c: (-reranked[c], -fused[c]))
             ranked = head + [c for c in ranked if c not in reranked]
-        return ranked, fused, found, dense_hits, bm25_hits, reranked
+        return _Ranking(ranked, fused, found, dense_hits, bm25_hits, reranked)
 
     def _rerank(
         self, question: str, ranked: list[str], found: dict[str, tuple[str, dict[str, Any]]]
@@ -326,16 +328,7 @@ class Retriever:
         passages = [_passage(c, found[c][0], found[c][1], StageScores(fused=0.0)) for c in head]
         return dict(zip(head, self.reranker.scores(question, passages), strict=True))
 
-    def _distinct_documents(
-        self,
-        ranked: list[str],
-        fused: dict[str, float],
-        found: dict[str, tuple[str, dict[str, Any]]],
-        dense_hits: dict[str, tuple[float, int]],
-        bm25_hits: dict[str, tuple[float, int]],
-        reranked: dict[str, float],
-        k: int,
-    ) -> list[RetrievedPassage]:
+    def _distinct_documents(self, ranking: _Ranking, k: int) -> list[RetrievedPassage]:
         """One source for each of the first ``k`` documents, within the token budget.
 
         A source is the document's best chunk, grown by the other retrieved chunks
@@ -345,10 +338,10 @@ class Retriever:
         seen_documents: set[str] = set()
         budget = self.settings.context_max_tokens
         by_document: dict[str, list[tuple[str, dict[str, Any]]]] = {}
-        for text, meta in found.values():
+        for text, meta in ranking.found.values():
             by_document.setdefault(str(meta.get("document_id", "")), []).append((text, meta))
-        for chunk_id in ranked:
-            text, meta = found[chunk_id]
+        for chunk_id in ranking.ranked:
+            text, meta = ranking.found[chunk_id]
             document_id = str(meta.get("document_id", ""))
             if document_id in seen_documents:
                 continue
@@ -356,8 +349,7 @@ class Retriever:
             cost = self.count_tokens(text)
             if passages and cost > budget:
                 break
-            stages = _stages(chunk_id, fused, dense_hits, bm25_hits, reranked)
-            passages.append(_passage(chunk_id, text, meta, stages))
+            passages.append(_passage(chunk_id, text, meta, ranking.stages(chunk_id)))
             seen_documents.add(document_id)
             budget -= cost
             if len(passages) == k:
