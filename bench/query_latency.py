@@ -1,0 +1,266 @@
+"""Query latency without the LLM: `retrieve` (dense, BM25, fused; with and without
+filters) against a raw Chroma `query` with the same vectors, at growing corpus sizes.
+
+Chunks and vectors are synthetic and deterministic (bench/synthetic.py); the
+query embedder is the hashing one, so the figures are retrieval's own cost. What
+the real query embedder adds (MiniLM on CPU) is measured and stated apart.
+Each size is measured in a fresh process, so its memory figure is its own.
+
+Run: .venv/bin/python bench/query_latency.py [--quick] [--sizes 10000 100000 1000000]
+     [--work-dir DIR] [--queries 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from legalrag.privacy import keep_local
+
+keep_local(hub_needed=False)
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import figures  # noqa: E402
+import synthetic  # noqa: E402
+
+from legalrag.app.retrieval import Filters, Retriever, context_token_counter  # noqa: E402
+from legalrag.settings import Settings, load_settings  # noqa: E402
+
+FILTERS = {
+    "none": Filters(),
+    "jurisdiction": Filters(jurisdiction="FL"),
+    "topic+dates": Filters(
+        topic="employment", date_from=date(2015, 1, 1), date_to=date(2019, 12, 31)
+    ),
+}
+STAGES = {
+    "dense": {"retrieval_dense": True, "retrieval_bm25": False},
+    "bm25": {"retrieval_dense": False, "retrieval_bm25": True},
+    "fused": {"retrieval_dense": True, "retrieval_bm25": True},
+}
+
+
+def _settings(data_dir: Path) -> Settings:
+    # No relevance gate: hashing vectors are not calibrated, and a refused question
+    # would skip the rest of the path being measured.
+    return load_settings(data_dir=data_dir, relevance_floor=-1.0)
+
+
+def build(size: int, data_dir: Path) -> dict[str, Any]:
+    """Write ``size`` synthetic chunks into a fresh index at ``data_dir`` (raw ``add``)."""
+    from legalrag.index import open_for_writing
+
+    shutil.rmtree(data_dir, ignore_errors=True)
+    embedder = synthetic.HashingEmbedder()
+    index = open_for_writing(_settings(data_dir), embedder.model_name, embedder.dimension)
+    embed_s = add_s = 0.0
+    try:
+        for batch in synthetic.chunk_batches(size, index.max_batch_size):
+            started = time.perf_counter()
+            vectors = embedder.embed_ids(batch.word_ids)
+            embed_s += time.perf_counter() - started
+            started = time.perf_counter()
+            index.collection.add(
+                ids=batch.ids,
+                embeddings=vectors,
+                documents=batch.documents,
+                metadatas=batch.metadatas,
+            )
+            add_s += time.perf_counter() - started
+    finally:
+        index.close()
+    (data_dir / "complete").write_text(str(size))
+    return {"chunks": size, "chroma_add_s": round(add_s, 1), "vectors_s": round(embed_s, 1)}
+
+
+def measure(size: int, data_dir: Path, queries: int) -> dict[str, Any]:
+    """Every stage and filter, alternating per question, against raw Chroma."""
+    from legalrag.app.lexical import LexicalIndex
+    from legalrag.index import open_for_reading
+
+    settings = _settings(data_dir)
+    embedder = synthetic.HashingEmbedder()
+    baseline_with_model = figures.rss_mib()  # the word vectors are the bench's, not ours
+    collection = open_for_reading(settings, embedder.model_name, embedder.dimension)
+    started = time.perf_counter()
+    lexical = LexicalIndex.for_collection(collection, settings.bm25_dir)
+    bm25_load_s = time.perf_counter() - started
+    count_tokens = context_token_counter(settings)
+    retrievers = {
+        name: Retriever(
+            settings.model_copy(update=stages), collection, embedder, lambda: lexical, count_tokens
+        )
+        for name, stages in STAGES.items()
+    }
+    questions = synthetic.questions(queries)
+    vectors = [embedder.embed_query(q) for q in questions]
+    candidates = settings.retrieval_candidates
+
+    def raw(vector: list[float], where: dict | None) -> None:
+        collection.query(
+            query_embeddings=[vector],
+            n_results=candidates,
+            where=where,
+            include=["documents", "metadatas", "distances"],
+        )
+
+    calls = {}
+    for filter_name, filters in FILTERS.items():
+        where = filters.where()
+        calls[("raw chroma", filter_name)] = lambda i, w=where: raw(vectors[i], w)
+        for stage, retriever in retrievers.items():
+            calls[(stage, filter_name)] = lambda i, r=retriever, f=filters: r.retrieve(
+                questions[i], filters=f
+            )
+    for i in range(min(10, queries)):  # warm-up: caches, HNSW pages, first-call imports
+        for call in calls.values():
+            call(i)
+    samples: dict[tuple[str, str], list[float]] = {key: [] for key in calls}
+    for i in range(queries):
+        for key, call in calls.items():  # alternating, so drift hits every mode alike
+            started = time.perf_counter()
+            call(i)
+            samples[key].append(time.perf_counter() - started)
+
+    embed_samples = figures.timed(lambda: embedder.embed_query(questions[0]), 50)
+    rows = [
+        {"stage": stage, "filter": filter_name, **figures.latency_ms(s)}
+        for (stage, filter_name), s in samples.items()
+    ]
+    resident = figures.rss_mib()
+    return {
+        "chunks": size,
+        "rows": rows,
+        "bm25_load_s": round(bm25_load_s, 2),
+        "hashing_query_embed_ms": figures.latency_ms(embed_samples)["p50_ms"],
+        "rss_mib": round(resident - baseline_with_model),
+        "rss_total_mib": round(resident),
+        "disk_mib": {
+            "chroma": round(figures.directory_mib(settings.chroma_dir)),
+            "bm25": round(figures.directory_mib(settings.bm25_dir)),
+        },
+    }
+
+
+def minilm_query_embedding(repeats: int) -> dict[str, float]:
+    """What the offline default query embedder adds to every retrieval."""
+    from legalrag.embedding import make_embedder
+
+    embedder = make_embedder(load_settings())
+    questions = synthetic.questions(repeats)
+    embedder.embed_query(questions[0])
+    samples = []
+    for question in questions:
+        started = time.perf_counter()
+        embedder.embed_query(question)
+        samples.append(time.perf_counter() - started)
+    return figures.latency_ms(samples)
+
+
+def _child(args: list[str]) -> dict[str, Any]:
+    with tempfile.NamedTemporaryFile(suffix=".json") as out:
+        subprocess.run([sys.executable, __file__, *args, "--child-out", out.name], check=True)
+        return json.loads(Path(out.name).read_text())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="2,000 chunks, 20 questions")
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
+    parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument(
+        "--work-dir", type=Path, help="where the indexes are built (kept and reused)"
+    )
+    parser.add_argument("--rebuild", action="store_true", help="rebuild indexes that exist")
+    parser.add_argument("--build-only", action="store_true", help="build, measure nothing")
+    parser.add_argument("--child-build", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--child-measure", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--child-dir", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--child-out", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+
+    if args.child_build:
+        result = build(args.child_build, args.child_dir)
+        args.child_out.write_text(json.dumps(result))
+        return
+    if args.child_measure:
+        result = measure(args.child_measure, args.child_dir, args.queries)
+        args.child_out.write_text(json.dumps(result))
+        return
+
+    mode = "quick" if args.quick else "full"
+    sizes = [2_000] if args.quick else args.sizes
+    queries = 20 if args.quick else args.queries
+    scratch = None
+    if args.work_dir is None:
+        scratch = tempfile.mkdtemp(prefix="legalrag-bench-query-")
+    work_dir = args.work_dir or Path(scratch)
+    results = []
+    try:
+        for size in sizes:
+            data_dir = work_dir / f"chunks-{size}"
+            built = None
+            if args.rebuild or not (data_dir / "complete").is_file():
+                figures.console.print(f"building {size:,} synthetic chunks in {data_dir} ...")
+                built = _child(["--child-build", str(size), "--child-dir", str(data_dir)])
+                (data_dir / "build.json").write_text(json.dumps(built))
+            elif (data_dir / "build.json").is_file():
+                built = json.loads((data_dir / "build.json").read_text())
+            if args.build_only:
+                continue
+            figures.console.print(f"measuring {size:,} chunks, {queries} questions ...")
+            result = _child(
+                [
+                    "--child-measure", str(size), "--child-dir", str(data_dir),
+                    "--queries", str(queries),
+                ]
+            )  # fmt: skip
+            result["build"] = built
+            results.append(result)
+            _print(result)
+        if args.build_only:
+            return
+        embedding = minilm_query_embedding(10 if args.quick else 100)
+        figures.console.print(
+            f"MiniLM query embedding (added to dense and fused in production on CPU): "
+            f"p50 {embedding['p50_ms']} ms, p95 {embedding['p95_ms']} ms"
+        )
+        figures.save("query_latency", mode, {"sizes": results, "minilm_query_embed": embedding})
+    finally:
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _print(result: dict[str, Any]) -> None:
+    raw = {r["filter"]: r["p95_ms"] for r in result["rows"] if r["stage"] == "raw chroma"}
+    rows = [
+        {
+            **{k: v for k, v in row.items() if k != "n"},
+            "p95 / raw chroma p95": round(row["p95_ms"] / raw[row["filter"]], 2),
+        }
+        for row in result["rows"]
+    ]
+    figures.show(f"retrieve at {result['chunks']:,} chunks (ms)", rows)
+    build = result.get("build")
+    built = (
+        f", raw Chroma add {build['chunks'] / build['chroma_add_s']:,.0f} chunks/s"
+        if build and build["chroma_add_s"]
+        else ""
+    )
+    figures.console.print(
+        f"memory {result['rss_mib']:,} MiB resident for the index "
+        f"(process {result['rss_total_mib']:,} MiB); disk: Chroma {result['disk_mib']['chroma']:,} "
+        f"MiB, BM25 {result['disk_mib']['bm25']:,} MiB; BM25 load {result['bm25_load_s']} s{built}"
+    )
+
+
+if __name__ == "__main__":
+    main()
