@@ -28,6 +28,11 @@ log = logging.getLogger(__name__)
 
 PAGE_SIZE = 5000
 _IDS_FILE = "chunk_ids.json"
+_COLUMNS_FILE = "filter_columns.npz"
+# The metadata a filter reads (app.retrieval.Filters.mask), kept as arrays beside the
+# BM25 model: one comparison over a million chunks costs a millisecond, where asking
+# Chroma for the ids a filter allows cost more than the whole query (bench/query_latency).
+FILTER_COLUMNS = ("jurisdiction", "topic", "created_day")
 
 
 def _bm25s() -> ModuleType:
@@ -54,18 +59,33 @@ def searchable_text(text: str, meta: dict) -> str:
     return f"{meta.get('title', '')} {meta.get('jurisdiction', '')}\n{text}"
 
 
-def _all_chunks(collection: Collection, *, with_text: bool) -> tuple[list[str], list[str]]:
+@dataclass
+class _Chunks:
+    ids: list[str]
+    texts: list[str]
+    columns: dict[str, np.ndarray]
+
+
+def _all_chunks(collection: Collection, *, with_text: bool) -> _Chunks:
     ids: list[str] = []
     texts: list[str] = []
+    values: dict[str, list] = {name: [] for name in FILTER_COLUMNS}
     include = ["documents", "metadatas"] if with_text else []
     for page in iter_pages(collection, include, PAGE_SIZE):
         ids.extend(page["ids"])
         if with_text:
-            texts.extend(
-                searchable_text(doc or "", meta or {})
-                for doc, meta in zip(page["documents"] or [], page["metadatas"] or [], strict=True)
-            )
-    return ids, texts
+            for doc, meta in zip(page["documents"] or [], page["metadatas"] or [], strict=True):
+                meta = meta or {}
+                texts.append(searchable_text(doc or "", meta))
+                values["jurisdiction"].append(str(meta.get("jurisdiction", "")))
+                values["topic"].append(str(meta.get("topic", "")))
+                values["created_day"].append(int(meta.get("created_day", -1)))  # -1: no date
+    columns = {
+        "jurisdiction": np.asarray(values["jurisdiction"], dtype=str),
+        "topic": np.asarray(values["topic"], dtype=str),
+        "created_day": np.asarray(values["created_day"], dtype=np.int64),
+    }
+    return _Chunks(ids, texts, columns)
 
 
 def fingerprint(chunk_ids: list[str]) -> str:
@@ -89,35 +109,40 @@ class LexicalHit:
 class LexicalIndex:
     """BM25 scores for every chunk of one collection."""
 
-    def __init__(self, model: object, chunk_ids: list[str]) -> None:
+    def __init__(self, model: object, chunk_ids: list[str], columns: dict[str, np.ndarray]) -> None:
         self._model = model
         self.chunk_ids = chunk_ids
-        self._position = {chunk_id: i for i, chunk_id in enumerate(chunk_ids)}
+        self.columns = columns
+        """Each chunk's filter metadata, in ``chunk_ids`` order (see FILTER_COLUMNS)."""
 
     @classmethod
-    def build(cls, chunk_ids: list[str], texts: list[str]) -> LexicalIndex:
-        """Index ``texts`` (one per chunk id)."""
+    def build(
+        cls, chunk_ids: list[str], texts: list[str], columns: dict[str, np.ndarray]
+    ) -> LexicalIndex:
+        """Index ``texts`` (one per chunk id, with its filter ``columns``)."""
         bm25s = _bm25s()
 
         model = bm25s.BM25()
         model.index(_tokenize(texts), show_progress=False)
-        return cls(model, chunk_ids)
+        return cls(model, chunk_ids, columns)
 
     @classmethod
     def for_collection(cls, collection: Collection, cache_root: Path) -> LexicalIndex:
         """The collection's BM25 index: from the cache when it matches, else rebuilt."""
         bm25s = _bm25s()
 
-        ids, _ = _all_chunks(collection, with_text=False)
+        ids = _all_chunks(collection, with_text=False).ids
         folder = cache_root / collection.name / fingerprint(ids)
         if (folder / _IDS_FILE).is_file():
             try:
                 cached_ids = json.loads((folder / _IDS_FILE).read_text(encoding="utf-8"))
-                return cls(bm25s.BM25.load(str(folder)), cached_ids)
-            except (OSError, ValueError) as exc:  # a damaged cache is rebuilt, not fatal
+                with np.load(folder / _COLUMNS_FILE) as saved:
+                    columns = {name: saved[name] for name in FILTER_COLUMNS}
+                return cls(bm25s.BM25.load(str(folder)), cached_ids, columns)
+            except (OSError, ValueError, KeyError) as exc:  # damaged or older: rebuilt
                 log.warning("BM25 cache at %s unreadable (%s); rebuilding", folder, exc)
-        ids, texts = _all_chunks(collection, with_text=True)
-        index = cls.build(ids, texts)
+        chunks = _all_chunks(collection, with_text=True)
+        index = cls.build(chunks.ids, chunks.texts, chunks.columns)
         index._save(folder)
         return index
 
@@ -127,28 +152,30 @@ class LexicalIndex:
         shutil.rmtree(partial, ignore_errors=True)
         partial.mkdir(parents=True)
         self._model.save(str(partial))
+        np.savez(partial / _COLUMNS_FILE, **self.columns)
         (partial / _IDS_FILE).write_text(json.dumps(self.chunk_ids), encoding="utf-8")
         for stale in folder.parent.iterdir():  # older fingerprints are of no more use
             if stale != partial:
                 shutil.rmtree(stale, ignore_errors=True)
         partial.rename(folder)
 
-    def search(self, query: str, k: int, allowed: set[str] | None = None) -> list[LexicalHit]:
-        """The ``k`` best chunks for ``query``; ``allowed`` restricts to those ids."""
-        if not self.chunk_ids:
+    def search(self, query: str, k: int, allowed: np.ndarray | None = None) -> list[LexicalHit]:
+        """The ``k`` best chunks for ``query``; ``allowed`` (a mask over ``chunk_ids``,
+        e.g. from :meth:`Filters.mask`) restricts the search to those chunks."""
+        if not self.chunk_ids or k < 1:
             return []
         tokens = _tokenize([query])[0]
         if not tokens:
             return []
         scores = np.asarray(self._model.get_scores(tokens), dtype=np.float64)
         if allowed is not None:
-            mask = np.zeros(len(self.chunk_ids), dtype=bool)
-            for chunk_id in allowed:
-                position = self._position.get(chunk_id)
-                if position is not None:
-                    mask[position] = True
-            scores = np.where(mask, scores, 0.0)
-        best = np.argsort(-scores, kind="stable")[:k]
+            scores = np.where(allowed, scores, 0.0)
+        # The k best without sorting the whole corpus (at a million chunks a full
+        # argsort took longer than the rest of the search), then those k in order.
+        everything = np.arange(len(scores))
+        head = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else everything
+        # Within those k, ties are broken by position.
+        best = head[np.lexsort((head, -scores[head]))]
         return [
             LexicalHit(self.chunk_ids[i], float(scores[i]), rank)
             for rank, i in enumerate(best, start=1)

@@ -8,10 +8,12 @@ it never falls back to the whole corpus.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from legalrag.app.jurisdictions import named_jurisdictions
 
@@ -49,6 +51,24 @@ class Filters:
         if not clauses:
             return None
         return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+    def mask(self, columns: Mapping[str, np.ndarray]) -> np.ndarray | None:
+        """The same restrictions over metadata arrays (see ``lexical.FILTER_COLUMNS``):
+        True where a chunk passes, as :meth:`where` would in Chroma; None: no filter.
+        A chunk without the field never passes a restriction on it."""
+        if self.where() is None:
+            return None
+        keep = np.ones(len(columns["created_day"]), dtype=bool)
+        if self.jurisdiction:
+            keep &= columns["jurisdiction"] == self.jurisdiction.upper()
+        if self.topic:
+            keep &= columns["topic"] == self.topic
+        day = columns["created_day"]
+        if self.date_from:
+            keep &= (day != -1) & (day >= int(self.date_from.strftime("%Y%m%d")))
+        if self.date_to:
+            keep &= (day != -1) & (day <= int(self.date_to.strftime("%Y%m%d")))
+        return keep
 
     def describe(self) -> str:
         """e.g. ``jurisdiction=CA, from 2019-01-01``."""
@@ -92,10 +112,15 @@ class RetrievedPassage:
     start: int = 0
     end: int = 0
     stages: StageScores | None = None
+    # The index's own vector for ``text`` (None once merged with a sibling chunk):
+    # verification scores against it instead of embedding the passage again.
+    vector: Sequence[float] | None = field(default=None, repr=False, compare=False)
 
     def as_dict(self) -> dict[str, Any]:
-        """Plain data, for --json."""
-        return asdict(self)
+        """Plain data, for --json (without the vector)."""
+        data = asdict(self)
+        del data["vector"]
+        return data
 
 
 @dataclass
@@ -120,7 +145,11 @@ class RetrievalResult:
 
 
 def _passage(
-    chunk_id: str, text: str, meta: dict[str, Any], stages: StageScores
+    chunk_id: str,
+    text: str,
+    meta: dict[str, Any],
+    stages: StageScores,
+    vector: Sequence[float] | None = None,
 ) -> RetrievedPassage:
     return RetrievedPassage(
         id=chunk_id,
@@ -135,6 +164,7 @@ def _passage(
         start=int(meta.get("start", 0)),
         end=int(meta.get("end", 0)),
         stages=stages,
+        vector=vector,
     )
 
 
@@ -148,6 +178,7 @@ class _Ranking:
     dense_hits: dict[str, tuple[float, int]]
     bm25_hits: dict[str, tuple[float, int]]
     reranked: dict[str, float]
+    vectors: dict[str, Sequence[float]]
 
     def stages(self, chunk_id: str) -> StageScores:
         """The chunk's score and rank in each stage."""
@@ -228,7 +259,12 @@ class Retriever:
         ranking = self._rank(result, gate=gate)
         if ranking is not None:
             result.passages = [
-                _passage(chunk_id, *ranking.found[chunk_id], ranking.stages(chunk_id))
+                _passage(
+                    chunk_id,
+                    *ranking.found[chunk_id],
+                    ranking.stages(chunk_id),
+                    ranking.vectors.get(chunk_id),
+                )
                 for chunk_id in ranking.ranked[:depth]
             ]
         return result
@@ -240,35 +276,43 @@ class Retriever:
         """
         question, filters = result.question, result.filters
         where = filters.where()
-        allowed: set[str] | None = None
-        if where is not None:
-            allowed = set(self.collection.get(where=where, include=[])["ids"])
-            if not allowed:
-                result.reason = f"No indexed passage matches the filters ({filters.describe()})."
-                return None
+        nothing_matches = f"No indexed passage matches the filters ({filters.describe()})."
+        lexical = self.lexical
+        # BM25 applies the filters to its own copy of the metadata: asking Chroma for
+        # the ids they allow doubled the cost of a filtered question.
+        allowed = None if lexical is None else filters.mask(lexical.columns)
+        if allowed is not None and not allowed.any():
+            result.reason = nothing_matches
+            return None
 
         candidates = self.settings.retrieval_candidates
         found: dict[str, tuple[str, dict[str, Any]]] = {}
         dense_hits: dict[str, tuple[float, int]] = {}
+        vectors: dict[str, Sequence[float]] = {}
         if self.embedder is not None:
             answer = self.collection.query(
                 query_embeddings=[self.embedder.embed_query(question)],
-                n_results=candidates if allowed is None else min(candidates, len(allowed)),
+                n_results=candidates,
                 where=where,
-                include=["documents", "metadatas", "distances"],
+                include=["documents", "metadatas", "distances", "embeddings"],
             )
-            for rank, (chunk_id, text, meta, distance) in enumerate(
+            for rank, (chunk_id, text, meta, distance, vector) in enumerate(
                 zip(
                     answer["ids"][0],
                     (answer["documents"] or [[]])[0],
                     (answer["metadatas"] or [[]])[0],
                     (answer["distances"] or [[]])[0],
+                    _first(answer["embeddings"]),
                     strict=True,
                 ),
                 start=1,
             ):
                 dense_hits[chunk_id] = (1.0 - float(distance), rank)
                 found[chunk_id] = (text or "", dict(meta or {}))
+                vectors[chunk_id] = vector
+            if where is not None and not dense_hits and lexical is None:
+                result.reason = nothing_matches
+                return None
 
         # The gate needs calibrated scores: cosine similarity, not BM25's.
         if self.embedder is not None:
@@ -280,19 +324,23 @@ class Retriever:
                     return None
 
         bm25_hits = {}
-        if self.lexical is not None:
+        if lexical is not None:
             bm25_hits = {
                 hit.chunk_id: (hit.score, hit.rank)
-                for hit in self.lexical.search(question, candidates, allowed)
+                for hit in lexical.search(question, candidates, allowed)
             }
 
         missing = [c for c in bm25_hits if c not in found]
         if missing:
-            got = self.collection.get(ids=missing, include=["documents", "metadatas"])
-            for chunk_id, text, meta in zip(
-                got["ids"], got["documents"] or [], got["metadatas"] or [], strict=True
+            include = ["documents", "metadatas"] + (["embeddings"] if self.embedder else [])
+            got = self.collection.get(ids=missing, include=include)  # type: ignore[arg-type]
+            embeddings = got.get("embeddings")
+            for position, (chunk_id, text, meta) in enumerate(
+                zip(got["ids"], got["documents"] or [], got["metadatas"] or [], strict=True)
             ):
                 found[chunk_id] = (text or "", dict(meta or {}))
+                if embeddings is not None:
+                    vectors[chunk_id] = embeddings[position]
 
         rankings = [
             sorted(dense_hits, key=lambda c: dense_hits[c][1]),
@@ -317,7 +365,7 @@ class Retriever:
         if reranked:
             head = sorted(reranked, key=lambda c: (-reranked[c], -fused[c]))
             ranked = head + [c for c in ranked if c not in reranked]
-        return _Ranking(ranked, fused, found, dense_hits, bm25_hits, reranked)
+        return _Ranking(ranked, fused, found, dense_hits, bm25_hits, reranked, vectors)
 
     def _rerank(
         self, question: str, ranked: list[str], found: dict[str, tuple[str, dict[str, Any]]]
@@ -345,16 +393,24 @@ class Retriever:
             document_id = str(meta.get("document_id", ""))
             if document_id in seen_documents:
                 continue
-            text, meta = merge_overlapping(text, meta, by_document[document_id])
-            cost = self.count_tokens(text)
+            merged, meta = merge_overlapping(text, meta, by_document[document_id])
+            cost = self.count_tokens(merged)
             if passages and cost > budget:
                 break
-            passages.append(_passage(chunk_id, text, meta, ranking.stages(chunk_id)))
+            vector = ranking.vectors.get(chunk_id) if merged == text else None
+            passages.append(_passage(chunk_id, merged, meta, ranking.stages(chunk_id), vector))
             seen_documents.add(document_id)
             budget -= cost
             if len(passages) == k:
                 break
         return passages
+
+
+def _first(embeddings: Any) -> Any:
+    """The first query's vectors from a Chroma answer (None when not included)."""
+    if embeddings is None or len(embeddings) == 0:
+        return []
+    return embeddings[0]
 
 
 def merge_overlapping(

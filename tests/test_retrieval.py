@@ -254,3 +254,73 @@ def test_the_boost_can_be_switched_off(sample_index, embedder) -> None:
     ]  # no state named: no difference
     first = plain.retrieve(DEPOSIT_CA, k=5).passages[0]
     assert first.document_id != CA_21_DAYS  # what the boost fixes
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        Filters(jurisdiction="ca"),
+        Filters(topic="security-deposits"),
+        Filters(date_from=date(2019, 1, 1)),
+        Filters(date_to=date(2015, 6, 30)),
+        Filters(jurisdiction="TX", date_from=date(2012, 1, 1), date_to=date(2020, 12, 31)),
+        Filters(jurisdiction="ZZ"),
+    ],
+)
+def test_the_bm25_filter_mask_allows_exactly_what_chroma_does(
+    hybrid: Retriever, filters: Filters
+) -> None:
+    lexical = hybrid.lexical
+    mask = filters.mask(lexical.columns)
+    by_mask = {chunk_id for chunk_id, keep in zip(lexical.chunk_ids, mask, strict=True) if keep}
+    by_chroma = set(hybrid.collection.get(where=filters.where(), include=[])["ids"])
+    assert by_mask == by_chroma
+    assert Filters().mask(lexical.columns) is None
+
+
+def test_bm25_top_k_is_the_full_ranking_cut_at_k(hybrid: Retriever) -> None:
+    lexical = hybrid.lexical
+    everything = lexical.search("security deposit landlord days", k=len(lexical.chunk_ids))
+    scores = [hit.score for hit in everything]
+    assert scores == sorted(scores, reverse=True) and len(everything) > 40
+    top = lexical.search("security deposit landlord days", k=40)
+    assert [h.score for h in top] == scores[:40]
+    assert [h.rank for h in top] == list(range(1, 41))
+    mask = Filters(jurisdiction="CA").mask(lexical.columns)
+    allowed = {c for c, keep in zip(lexical.chunk_ids, mask, strict=True) if keep}
+    filtered = lexical.search("security deposit landlord days", k=10, allowed=mask)
+    assert filtered and {h.chunk_id for h in filtered} <= allowed
+
+
+def test_passages_carry_the_index_vector_but_json_does_not(hybrid: Retriever) -> None:
+    result = hybrid.retrieve(DEPOSIT_CA, k=5)
+    with_vector = [p for p in result.passages if p.vector is not None]
+    assert with_vector
+    stored = hybrid.collection.get(
+        ids=[p.id for p in with_vector], include=["embeddings", "documents"]
+    )
+    by_id = dict(
+        zip(stored["ids"], zip(stored["embeddings"], stored["documents"], strict=True), strict=True)
+    )
+    for passage in with_vector:
+        vector, text = by_id[passage.id]
+        assert passage.text == text  # only an unmerged chunk keeps the index's vector
+        assert list(passage.vector) == pytest.approx(list(vector))
+    assert "vector" not in result.as_dict()["sources"][0]
+
+
+def test_a_bm25_cache_without_filter_columns_is_rebuilt(tmp_path: Path, embedder) -> None:
+    settings = make_settings(tmp_path / "data")
+    record = {
+        "text": "Title: Lease\nQuestion: q\nAnswer #1: Rent is due on the first.",
+        "url": "u1",
+    }
+    ingest(settings, path=write_jsonl(tmp_path / "c.jsonl", [record]), quiet=True)
+    collection = open_for_reading(settings)
+    first = LexicalIndex.for_collection(collection, settings.bm25_dir)
+    (folder,) = (settings.bm25_dir / settings.collection).iterdir()
+    (folder / "filter_columns.npz").unlink()  # as a cache written before the columns existed
+    again = LexicalIndex.for_collection(collection, settings.bm25_dir)
+    assert again.chunk_ids == first.chunk_ids
+    assert list(again.columns["jurisdiction"]) == list(first.columns["jurisdiction"])
+    assert (folder / "filter_columns.npz").is_file()
