@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from typing import Protocol
 
+import numpy as np
+
 SUPPORT_THRESHOLD = 0.45
 QUOTE_MATCH = 0.9
 
@@ -152,18 +154,59 @@ def lexical_support(sentence: str, passage: str) -> float:
     return len(words & content_words(passage)) / len(words)
 
 
-def embedding_support(embed: Callable[[list[str]], list[list[float]]]) -> SupportScorer:
-    """Lexical coverage averaged with embedding similarity (numbers still decisive)."""
+class EmbeddingSupport:
+    """Lexical coverage averaged with embedding similarity (numbers still decisive).
 
-    def score(sentence: str, passage: str) -> float:
+    Vectors are kept by text for the life of the scorer (one answer): a source cited
+    by several sentences is embedded once, a source whose vector the index already
+    holds is not embedded at all (:meth:`remember`), and :meth:`prime` embeds an
+    answer's sentences in one batch. Scores are those of embedding each text alone.
+    """
+
+    def __init__(self, embed: Callable[[list[str]], list[list[float]]]) -> None:
+        self._embed = embed
+        self._vectors: dict[str, Sequence[float]] = {}
+
+    def remember(self, text: str, vector: Sequence[float]) -> None:
+        """Use ``vector`` (the same model's, normalised) for ``text`` instead of embedding it."""
+        self._vectors[text] = vector
+
+    def prime(self, texts: Sequence[str]) -> None:
+        """Embed the ``texts`` not yet known, in one batch."""
+        missing = [t for t in dict.fromkeys(texts) if t not in self._vectors]
+        if missing:
+            self._vectors.update(zip(missing, self._embed(missing), strict=True))
+
+    def _vector(self, text: str) -> Sequence[float]:
+        if text not in self._vectors:
+            self.prime([text])
+        return self._vectors[text]
+
+    def __call__(self, sentence: str, passage: str) -> float:
+        """The support score of ``passage`` for ``sentence``, 0 to 1."""
         lexical = lexical_support(sentence, passage)
         if lexical == 0.0:
             return 0.0
-        first, second = embed([strip_markers(sentence), passage])
-        cosine = sum(a * b for a, b in zip(first, second, strict=True))
+        first, second = self._vector(strip_markers(sentence)), self._vector(passage)
+        cosine = float(np.dot(np.asarray(first, dtype=np.float64), np.asarray(second)))
         return 0.5 * lexical + 0.5 * max(0.0, cosine)
 
-    return score
+
+def embedding_support(embed: Callable[[list[str]], list[list[float]]]) -> EmbeddingSupport:
+    """An :class:`EmbeddingSupport` scorer over ``embed``."""
+    return EmbeddingSupport(embed)
+
+
+def support_text(passage: str) -> str | None:
+    """The text verification scores ``passage`` by, when it is the passage's own text.
+
+    None when the passage holds instructions to the model: those sentences are cut
+    before scoring, so a vector of the whole passage would not stand for it.
+    """
+    sentences = split_passage(passage)
+    if any(_INSTRUCTION.search(s) for s in sentences):
+        return None
+    return " ".join(sentences)
 
 
 @dataclass(frozen=True)

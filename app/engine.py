@@ -13,9 +13,12 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from legalrag.app.citations import (
+    EmbeddingSupport,
     SupportScorer,
-    embedding_support,
     lexical_support,
+    split_sentences,
+    strip_markers,
+    support_text,
     verify_citations,
 )
 from legalrag.app.generation import (
@@ -94,7 +97,7 @@ class AnswerEngine:
         self.settings = settings
         self.retriever = retriever
         self.generator = generator
-        self.support = _support_scorer(settings, retriever, generator)
+        self._support = _support_scorer(settings, retriever, generator)
 
     def answer(
         self,
@@ -142,7 +145,9 @@ class AnswerEngine:
         raw_answer = "".join(answer_parts).strip()
 
         started = time.perf_counter()
-        checked = verify_citations(raw_answer, retrieved.passages, self.support)
+        checked = verify_citations(
+            raw_answer, retrieved.passages, self.support_for(raw_answer, retrieved.passages)
+        )
         result.timings["verify_ms"] = _ms(started)
         result.answer = checked.answer or (TRUNCATED_BEFORE_ANSWER if result.truncated else "")
         result.refused = NOT_ADDRESSED.lower() in raw_answer.lower()
@@ -153,19 +158,42 @@ class AnswerEngine:
         result.invalid_markers = checked.invalid_markers
         return result
 
+    def support_for(self, answer: str, passages: list[RetrievedPassage]) -> SupportScorer:
+        """The support scorer for verifying ``answer`` against ``passages``."""
+        return self._support(answer, passages)
+
+
+SupportFactory = Callable[[str, list[RetrievedPassage]], SupportScorer]
+
 
 def _support_scorer(
     settings: Settings, retriever: Retriever, generator: Generator
-) -> SupportScorer:
+) -> SupportFactory:
     """The judge model when asked for (and available), else the offline score."""
     from legalrag.app.generation import OpenAICompatibleGenerator
 
     if settings.support_check == "llm" and isinstance(generator, OpenAICompatibleGenerator):
         from legalrag.app.support_judge import JudgeSupport
 
-        return JudgeSupport(generator)
+        judge = JudgeSupport(generator)
+        return lambda answer, passages: judge
     embedder = retriever.embedder
-    return embedding_support(embedder.embed_documents) if embedder else lexical_support
+    if embedder is None:
+        return lambda answer, passages: lexical_support
+
+    def offline(answer: str, passages: list[RetrievedPassage]) -> SupportScorer:
+        # The sources' vectors are the index's own, not embedded again, and the
+        # answer's sentences are embedded in one batch: embedding each (sentence,
+        # source) pair cost about 1 s an answer on CPU (docs/benchmarks.md).
+        scorer = EmbeddingSupport(embedder.embed_documents)
+        for passage in passages:
+            text = support_text(passage.text)
+            if passage.vector is not None and text is not None:
+                scorer.remember(text, passage.vector)
+        scorer.prime([strip_markers(s.text) for s in split_sentences(answer)])
+        return scorer
+
+    return offline
 
 
 def make_generator(settings: Settings) -> Generator:

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import pytest
+
 from legalrag.app.citations import (
     SUPPORT_THRESHOLD,
+    EmbeddingSupport,
     embedding_support,
     lexical_support,
     quote_found,
     split_sentences,
+    strip_markers,
     verify_citations,
 )
 
@@ -154,3 +158,25 @@ def test_a_sentence_ending_in_a_quote_keeps_it() -> None:
     assert sentences[0].text.endswith('move-out." [1]') and sentences[0].markers == [1]
     result = verify_citations(answer, SOURCES)
     assert result.citations[0].quote_ok is True
+
+
+def test_embedding_support_reuses_known_vectors_and_batches_sentences(embedder) -> None:
+    calls: list[list[str]] = []
+
+    def embed(texts: list[str]) -> list[list[float]]:
+        calls.append(list(texts))
+        return embedder.embed_documents(texts)
+
+    sentences = [
+        "A landlord acting in bad faith can owe twice the deposit [1].",
+        "Texas landlords must refund deposits after a forwarding address.",
+    ]
+    each_alone = embedding_support(embedder.embed_documents)
+    expected = [each_alone(s, CA.text) for s in sentences]
+
+    scorer = EmbeddingSupport(embed)
+    scorer.remember(CA.text, embedder.embed_documents([CA.text])[0])
+    scorer.prime([strip_markers(s) for s in sentences])
+    assert calls == [[strip_markers(s) for s in sentences]]  # one batch, no passage
+    assert [scorer(s, CA.text) for s in sentences] == pytest.approx(expected, abs=1e-4)
+    assert len(calls) == 1

@@ -186,3 +186,23 @@ def test_cli_ask_json_and_exit_codes(tmp_path, fake: FakeLLM) -> None:
     assert fake.url in failing.stderr and "Traceback" not in failing.stderr
     empty = run_cli("ask", " ", env=env)
     assert empty.returncode == 2
+
+
+def test_verification_scores_as_embedding_each_pair_would(
+    engine: AnswerEngine, fake: FakeLLM, embedder
+) -> None:
+    from legalrag.app.citations import embedding_support, without_instructions
+
+    sentences = [
+        "A Texas landlord must refund the deposit within 30 days [1].",
+        "The tenant should give a forwarding address in writing [1][2].",
+    ]
+    result = _answer(engine, fake, " ".join(sentences))
+    assert result["citations"] and all(c["valid"] for c in result["citations"])
+    each_pair = embedding_support(embedder.embed_documents)
+    sources = result["sources"]
+    for citation in result["citations"]:
+        source = sources[citation["marker"] - 1]
+        sentence = sentences[citation["sentence"]]
+        expected = each_pair(sentence, without_instructions(source["text"]))
+        assert citation["support"] == pytest.approx(expected, abs=1e-3)

@@ -1,0 +1,163 @@
+"""End-to-end `ask` overhead against a loopback LLM that takes no time.
+
+The generator is tests/fake_llm.py: a real HTTP server speaking the OpenAI
+chat-completions API, streaming reasoning and answer a few characters per event
+(as vLLM streams tokens). Each answer cites all 8 sources, one sentence quoted
+from each, so verification does its full work. Everything but the model is timed:
+prompt build, the HTTP stream and its parsing, citation verification. Retrieval
+is benchmarked on its own (bench/query_latency.py) and subtracted here.
+
+Verification is also timed alone, per answer sentence: with the offline support
+score (lexical + embedding similarity) and with the lexical part only, so the
+embedding model's share is visible.
+
+Run: .venv/bin/python bench/answer_overhead.py [--quick] [--data-dir DIR] [--questions 40]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+import tempfile
+import time
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from legalrag.privacy import keep_local
+
+keep_local(hub_needed=False)
+
+ROOT = Path(__file__).resolve().parent
+sys.path[:0] = [str(ROOT), str(ROOT.parent / "tests")]
+import figures  # noqa: E402
+from fake_llm import FakeLLM, Script, start_fake_llm  # noqa: E402
+
+from legalrag.app.citations import (  # noqa: E402
+    lexical_support,
+    split_sentences,
+    verify_citations,
+)
+from legalrag.app.engine import AnswerEngine, make_generator  # noqa: E402
+from legalrag.app.retrieval import RetrievedPassage, open_retriever  # noqa: E402
+from legalrag.ingest.run import ingest  # noqa: E402
+from legalrag.settings import load_settings  # noqa: E402
+
+SOURCES = 8
+REASONING = (
+    "The question asks what the sources say. Source 1 addresses the deadline; source 2 "
+    "the notice. I will quote each source and cite it, and say nothing they do not say. "
+) * 6  # about 1,300 characters: a short R1 reasoning trace
+
+
+def _answer_from(passages: list[RetrievedPassage]) -> str:
+    """One sentence quoted from each source, cited: what a faithful model writes."""
+    lines = []
+    for marker, passage in enumerate(passages, start=1):
+        candidates = [
+            s.strip()
+            for s in re.split(r"(?<=[.!?])\s+", passage.text)
+            if len(s.split()) >= 8 and "[" not in s
+        ]
+        sentence = candidates[0] if candidates else passage.text[:200]
+        lines.append(f"According to the source, {sentence.rstrip('.!?')} [{marker}].")
+    return " ".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="25 records, 5 questions")
+    parser.add_argument("--data-dir", type=Path, help="an index holding the sample corpus")
+    parser.add_argument("--questions", type=int, default=40)
+    args = parser.parse_args()
+    mode = "quick" if args.quick else "full"
+    count = 5 if args.quick else args.questions
+
+    questions_file = resources.files("legalrag.eval") / "datasets" / "sample.jsonl"
+    questions = [
+        json.loads(line)["question"]
+        for line in questions_file.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
+    fake, server = start_fake_llm()
+    with tempfile.TemporaryDirectory() as tmp:
+        data_dir = args.data_dir or Path(tmp)
+        if args.data_dir is None:
+            figures.console.print("ingesting the sample corpus ...")
+            ingest(load_settings(data_dir=data_dir), quiet=True, limit=25 if args.quick else None)
+        settings = load_settings(
+            data_dir=data_dir,
+            llm_base_url=fake.url,
+            llm_model="fake-r1-distill",
+            retrieve_k=SOURCES,
+            relevance_floor=-1.0,  # every question gets its 8 sources: no gate
+        )
+        retriever = open_retriever(settings)
+        engine = AnswerEngine(settings, retriever, make_generator(settings))
+        try:
+            figures_out = _measure(engine, fake, questions, count)
+        finally:
+            server.shutdown()
+    figures.save("answer_overhead", mode, figures_out)
+
+
+def _measure(
+    engine: AnswerEngine, fake: FakeLLM, questions: list[str], count: int
+) -> dict[str, Any]:
+    retriever = engine.retriever
+    rows: dict[str, list[float]] = {
+        "everything but the model": [],
+        "prompt build": [],
+        "generate (HTTP stream, parse)": [],
+        "verify": [],
+    }
+    per_sentence: dict[str, list[float]] = {"offline support score": [], "lexical only": []}
+    sources_seen = []
+    asked = 0
+    for question in questions * (1 + count // len(questions)):
+        if asked == count + 2:
+            break
+        passages = retriever.retrieve(question).passages
+        if len(passages) < SOURCES:
+            continue
+        answer_text = _answer_from(passages)
+        fake.script = Script(reasoning=REASONING, answer=answer_text, chunk_size=4)
+        started = time.perf_counter()
+        answer = engine.answer(question)
+        total_ms = 1000 * (time.perf_counter() - started)
+        asked += 1
+        if asked <= 2:  # warm-up: first HTTP connection, template compile, tokenizer
+            continue
+        timings = answer.timings
+        overhead = total_ms - timings["retrieve_ms"]
+        rows["everything but the model"].append(overhead / 1000)
+        rows["generate (HTTP stream, parse)"].append(timings["generate_ms"] / 1000)
+        rows["verify"].append(timings["verify_ms"] / 1000)
+        rows["prompt build"].append(
+            (overhead - timings["generate_ms"] - timings["verify_ms"]) / 1000
+        )
+        sources_seen.append(len(answer.sources))
+        sentences = len(split_sentences(answer_text))
+        for name, make_scorer in (
+            ("offline support score", lambda: engine.support_for(answer_text, passages)),
+            ("lexical only", lambda: lexical_support),
+        ):
+            started = time.perf_counter()
+            verify_citations(answer_text, passages, make_scorer())
+            per_sentence[name].append((time.perf_counter() - started) / sentences)
+
+    table = [{"part": name, **figures.latency_ms(samples)} for name, samples in rows.items()]
+    figures.show(f"ask overhead, {SOURCES} sources, zero model time (ms)", table)
+    verification = [
+        {"support score": name, **figures.latency_ms(samples)}
+        for name, samples in per_sentence.items()
+    ]
+    figures.show("verification per answer sentence (ms)", verification)
+    return {"sources": SOURCES, "answers": len(sources_seen), "rows": table,
+            "verification_per_sentence": verification}  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
