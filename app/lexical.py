@@ -140,7 +140,7 @@ class LexicalIndex:
                     columns = {name: saved[name] for name in FILTER_COLUMNS}
                 return cls(bm25s.BM25.load(str(folder)), cached_ids, columns)
             except (OSError, ValueError, KeyError) as exc:  # damaged or older: rebuilt
-                log.warning("BM25 cache at %s unreadable (%s); rebuilding", folder, exc)
+                log.warning("BM25 cache at %s incomplete or unreadable (%s); rebuilding", folder, exc)
         chunks = _all_chunks(collection, with_text=True)
         index = cls.build(chunks.ids, chunks.texts, chunks.columns)
         index._save(folder)

@@ -1,8 +1,8 @@
 """End-to-end `ask` overhead against a loopback LLM that takes no time.
 
-The generator is tests/fake_llm.py: a real HTTP server speaking the OpenAI
-chat-completions API, streaming reasoning and answer a few characters per event
-(as vLLM streams tokens). Each answer cites all 8 sources, one sentence quoted
+The generator is tests/fake_llm.py: a real HTTP server, in its own process,
+speaking the OpenAI chat-completions API, streaming reasoning and answer four
+characters per event (as vLLM streams tokens). Each answer cites all 8 sources, one sentence quoted
 from each, so verification does its full work. Everything but the model is timed:
 prompt build, the HTTP stream and its parsing, citation verification. Retrieval
 is benchmarked on its own (bench/query_latency.py) and subtracted here.
@@ -16,9 +16,9 @@ Run: .venv/bin/python bench/answer_overhead.py [--quick] [--data-dir DIR] [--que
 
 from __future__ import annotations
 
-import argparse
 import json
 import re
+import subprocess
 import sys
 import tempfile
 import time
@@ -33,7 +33,7 @@ keep_local(hub_needed=False)
 ROOT = Path(__file__).resolve().parent
 sys.path[:0] = [str(ROOT), str(ROOT.parent / "tests")]
 import figures  # noqa: E402
-from fake_llm import FakeLLM, Script, start_fake_llm  # noqa: E402
+from fake_llm import Script, set_script  # noqa: E402
 
 from legalrag.app.citations import (  # noqa: E402
     lexical_support,
@@ -67,8 +67,7 @@ def _answer_from(passages: list[RetrievedPassage]) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="25 records, 5 questions")
+    parser = figures.arguments(__doc__, "25 records, 5 questions")
     parser.add_argument("--data-dir", type=Path, help="an index holding the sample corpus")
     parser.add_argument("--questions", type=int, default=40)
     args = parser.parse_args()
@@ -81,7 +80,13 @@ def main() -> None:
         for line in questions_file.read_text(encoding="utf-8").splitlines()
         if line.strip()
     ]
-    fake, server = start_fake_llm()
+    # The model server runs in its own process, as vLLM does.
+    server = subprocess.Popen(
+        [sys.executable, str(ROOT.parent / "tests" / "fake_llm.py")],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    url = server.stdout.readline().strip()  # type: ignore[union-attr]
     with tempfile.TemporaryDirectory() as tmp:
         data_dir = args.data_dir or Path(tmp)
         if args.data_dir is None:
@@ -89,7 +94,7 @@ def main() -> None:
             ingest(load_settings(data_dir=data_dir), quiet=True, limit=25 if args.quick else None)
         settings = load_settings(
             data_dir=data_dir,
-            llm_base_url=fake.url,
+            llm_base_url=url,
             llm_model="fake-r1-distill",
             retrieve_k=SOURCES,
             relevance_floor=-1.0,  # every question gets its 8 sources: no gate
@@ -97,15 +102,14 @@ def main() -> None:
         retriever = open_retriever(settings)
         engine = AnswerEngine(settings, retriever, make_generator(settings))
         try:
-            figures_out = _measure(engine, fake, questions, count)
+            figures_out = _measure(engine, url, questions, count)
         finally:
-            server.shutdown()
-    figures.save("answer_overhead", mode, figures_out)
+            server.terminate()
+            server.wait()
+    figures.save("answer_overhead", mode, figures_out, args.out)
 
 
-def _measure(
-    engine: AnswerEngine, fake: FakeLLM, questions: list[str], count: int
-) -> dict[str, Any]:
+def _measure(engine: AnswerEngine, url: str, questions: list[str], count: int) -> dict[str, Any]:
     retriever = engine.retriever
     rows: dict[str, list[float]] = {
         "everything but the model": [],
@@ -123,7 +127,7 @@ def _measure(
         if len(passages) < SOURCES:
             continue
         answer_text = _answer_from(passages)
-        fake.script = Script(reasoning=REASONING, answer=answer_text, chunk_size=4)
+        set_script(url, Script(reasoning=REASONING, answer=answer_text, chunk_size=4))
         started = time.perf_counter()
         answer = engine.answer(question)
         total_ms = 1000 * (time.perf_counter() - started)
@@ -141,8 +145,8 @@ def _measure(
         sources_seen.append(len(answer.sources))
         sentences = len(split_sentences(answer_text))
         for name, make_scorer in (
-            ("offline support score", lambda: engine.support_for(answer_text, passages)),
-            ("lexical only", lambda: lexical_support),
+            ("offline support score", lambda a=answer_text, p=passages: engine.support_for(a, p)),
+            ("lexical only", lambda a=answer_text, p=passages: lexical_support),
         ):
             started = time.perf_counter()
             verify_citations(answer_text, passages, make_scorer())

@@ -7,6 +7,7 @@ to a run and rerun.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import platform
@@ -142,6 +143,14 @@ def _cell(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:,.2f}" if abs(value) < 100 else f"{value:,.0f}"
     return str(value)
+
+
+def arguments(doc: str, quick: str) -> argparse.ArgumentParser:
+    """A benchmark's command line: ``--quick`` (``quick`` says what it does) and ``--out``."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help=f"seconds, for CI: {quick}")
+    parser.add_argument("--out", type=Path, help="JSON figures file (default bench/results/)")
+    return parser
 
 
 def save(name: str, mode: str, figures: dict[str, Any], out: Path | None = None) -> Path:

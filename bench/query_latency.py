@@ -172,8 +172,7 @@ def _child(args: list[str]) -> dict[str, Any]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="2,000 chunks, 20 questions")
+    parser = figures.arguments(__doc__, "2,000 chunks, 20 questions")
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument(
@@ -233,7 +232,12 @@ def main() -> None:
             f"MiniLM query embedding (added to dense and fused in production on CPU): "
             f"p50 {embedding['p50_ms']} ms, p95 {embedding['p95_ms']} ms"
         )
-        figures.save("query_latency", mode, {"sizes": results, "minilm_query_embed": embedding})
+        figures.save(
+            "query_latency",
+            mode,
+            {"sizes": results, "minilm_query_embed": embedding},
+            args.out,
+        )
     finally:
         if scratch is not None:
             shutil.rmtree(scratch, ignore_errors=True)

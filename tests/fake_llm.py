@@ -77,6 +77,17 @@ def start_fake_llm() -> tuple[FakeLLM, ThreadingHTTPServer]:
             else:
                 self._send(404, b"{}")
 
+        def do_PUT(self) -> None:
+            # The script, from whoever started this server in its own process
+            # (bench/answer_overhead.py: a server in the measured process would
+            # compete with it for the interpreter, which vLLM never does).
+            if self.path != "/_script":
+                self._send(404, b"{}")
+                return
+            length = int(self.headers.get("Content-Length", 0))
+            state.script = Script(**json.loads(self.rfile.read(length)))
+            self._send(200, b"{}")
+
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length", 0))
             request = json.loads(self.rfile.read(length) or b"{}")
@@ -151,3 +162,21 @@ def start_fake_llm() -> tuple[FakeLLM, ThreadingHTTPServer]:
     state.url = f"http://127.0.0.1:{server.server_address[1]}/v1"
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return state, server
+
+
+def set_script(url: str, script: Script) -> None:
+    """Set the script of a server running in another process (see ``__main__``)."""
+    import urllib.request
+    from dataclasses import asdict
+
+    base = url.removesuffix("/v1")
+    body = json.dumps(asdict(script)).encode()
+    request = urllib.request.Request(f"{base}/_script", data=body, method="PUT")
+    with urllib.request.urlopen(request, timeout=10):
+        pass
+
+
+if __name__ == "__main__":  # a server in its own process: prints its URL, runs until killed
+    running, _ = start_fake_llm()
+    print(running.url, flush=True)
+    threading.Event().wait()

@@ -1,0 +1,75 @@
+"""Each benchmark's --quick mode runs and writes its figures (nothing about speed).
+
+The full runs, whose figures docs/benchmarks.md records, take about an hour; these
+keep the scripts working. Each runs as a user would run it: its own process.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent.parent / "bench"
+
+
+def _run(name: str, tmp_path: Path, *extra: str) -> dict:
+    out = tmp_path / f"{name}.json"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LEGALRAG_")}
+    env["LEGALRAG_DATA_DIR"] = str(tmp_path / "data")  # never the user's own index
+    done = subprocess.run(
+        [sys.executable, str(BENCH / f"{name}.py"), "--quick", "--out", str(out), *extra],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    figures = json.loads(out.read_text())
+    assert figures["benchmark"] == name and figures["mode"] == "quick"
+    assert figures["machine"]["cores"] >= 1
+    return figures
+
+
+def test_query_latency(tmp_path: Path) -> None:
+    figures = _run("query_latency", tmp_path)
+    (size,) = figures["sizes"]
+    assert size["chunks"] == 2000
+    stages = {(row["stage"], row["filter"]) for row in size["rows"]}
+    assert stages == {
+        (stage, where)
+        for stage in ("raw chroma", "dense", "bm25", "fused")
+        for where in ("none", "jurisdiction", "topic+dates")
+    }
+    assert all(row["n"] == 20 and row["p50_ms"] > 0 for row in size["rows"])
+    assert size["rss_mib"] > 0 and size["disk_mib"]["chroma"] > 0
+
+
+def test_answer_overhead(tmp_path: Path, sample_index) -> None:
+    settings, _ = sample_index
+    figures = _run("answer_overhead", tmp_path, "--data-dir", str(settings.data_dir))
+    assert figures["answers"] == 5 and figures["sources"] == 8
+    parts = {row["part"]: row for row in figures["rows"]}
+    assert parts["everything but the model"]["p50_ms"] >= parts["verify"]["p50_ms"] > 0
+
+
+def test_ingest_overhead(tmp_path: Path) -> None:
+    figures = _run("ingest_overhead", tmp_path)
+    assert figures["records"] == 12 and figures["chunks"] > 12
+    assert figures["ratio"] > 0 and figures["peak_rss_mib"][0] > 0
+
+
+def test_langchain_baseline(tmp_path: Path) -> None:
+    figures = _run("langchain_baseline", tmp_path)
+    assert [row["pipeline"] for row in figures["rows"]] == ["legalrag (hybrid)", "LangChain recipe"]
+    assert all(0 <= row["recall@5"] <= 1 for row in figures["rows"])
+    assert all(row["chunks"] > 0 for row in figures["indexing"])
+
+
+def test_scale_ingest_partitions_equal_one_process(tmp_path: Path) -> None:
+    figures = _run("scale_ingest", tmp_path)
+    assert figures["equal_ids"] and figures["equal_texts_and_metadata"]
+    assert figures["max_vector_difference"] < 1e-4
+    assert [run["records"] for run in figures["runs"]] == [300, 300]
