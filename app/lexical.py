@@ -2,8 +2,11 @@
 
 The cache is keyed by a fingerprint of the collection's chunk ids, so it is
 rebuilt whenever ingestion added, replaced or removed chunks, and reused
-otherwise. Statute numbers, party names and defined terms are where lexical
-matching beats embeddings; the two are fused in :mod:`legalrag.app.retrieval`.
+otherwise. Beside the BM25 model it keeps, in the same chunk order, what a
+filtered question needs without asking Chroma: each chunk's filter metadata and
+its vector (see :func:`legalrag.app.retrieval.exact_dense_search`). Statute
+numbers, party names and defined terms are where lexical matching beats
+embeddings; the two are fused in :mod:`legalrag.app.retrieval`.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ log = logging.getLogger(__name__)
 PAGE_SIZE = 5000
 _IDS_FILE = "chunk_ids.json"
 _COLUMNS_FILE = "filter_columns.npz"
+_VECTORS_FILE = "vectors.npy"
 # The metadata a filter reads (app.retrieval.Filters.mask), kept as arrays beside the
 # BM25 model: one comparison over a million chunks costs a millisecond, where asking
 # Chroma for the ids a filter allows cost more than the whole query (bench/query_latency).
@@ -64,13 +68,15 @@ class _Chunks:
     ids: list[str]
     texts: list[str]
     columns: dict[str, np.ndarray]
+    vectors: np.ndarray | None
 
 
 def _all_chunks(collection: Collection, *, with_text: bool) -> _Chunks:
     ids: list[str] = []
     texts: list[str] = []
     values: dict[str, list] = {name: [] for name in FILTER_COLUMNS}
-    include = ["documents", "metadatas"] if with_text else []
+    pages_of_vectors: list[np.ndarray] = []
+    include = ["documents", "metadatas", "embeddings"] if with_text else []
     for page in iter_pages(collection, include, PAGE_SIZE):
         ids.extend(page["ids"])
         if with_text:
@@ -80,12 +86,19 @@ def _all_chunks(collection: Collection, *, with_text: bool) -> _Chunks:
                 values["jurisdiction"].append(str(meta.get("jurisdiction", "")))
                 values["topic"].append(str(meta.get("topic", "")))
                 values["created_day"].append(int(meta.get("created_day", -1)))  # -1: no date
+            if page["ids"]:
+                pages_of_vectors.append(np.asarray(page["embeddings"], dtype=np.float32))
     columns = {
         "jurisdiction": np.asarray(values["jurisdiction"], dtype=str),
         "topic": np.asarray(values["topic"], dtype=str),
         "created_day": np.asarray(values["created_day"], dtype=np.int64),
     }
-    return _Chunks(ids, texts, columns)
+    vectors = None
+    if pages_of_vectors:
+        vectors = np.concatenate(pages_of_vectors)
+        # Unit length, so a dot product is the cosine similarity Chroma ranks by.
+        vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+    return _Chunks(ids, texts, columns, vectors)
 
 
 def fingerprint(chunk_ids: list[str]) -> str:
@@ -109,22 +122,35 @@ class LexicalHit:
 class LexicalIndex:
     """BM25 scores for every chunk of one collection."""
 
-    def __init__(self, model: object, chunk_ids: list[str], columns: dict[str, np.ndarray]) -> None:
+    def __init__(
+        self,
+        model: object,
+        chunk_ids: list[str],
+        columns: dict[str, np.ndarray],
+        vectors: np.ndarray | None = None,
+    ) -> None:
         self._model = model
         self.chunk_ids = chunk_ids
         self.columns = columns
         """Each chunk's filter metadata, in ``chunk_ids`` order (see FILTER_COLUMNS)."""
+        self.vectors = vectors
+        """Each chunk's vector from the index, unit length, in ``chunk_ids`` order
+        (memory-mapped from the cache; None when not kept)."""
 
     @classmethod
     def build(
-        cls, chunk_ids: list[str], texts: list[str], columns: dict[str, np.ndarray]
+        cls,
+        chunk_ids: list[str],
+        texts: list[str],
+        columns: dict[str, np.ndarray],
+        vectors: np.ndarray | None = None,
     ) -> LexicalIndex:
-        """Index ``texts`` (one per chunk id, with its filter ``columns``)."""
+        """Index ``texts`` (one per chunk id, with its filter ``columns`` and ``vectors``)."""
         bm25s = _bm25s()
 
         model = bm25s.BM25()
         model.index(_tokenize(texts), show_progress=False)
-        return cls(model, chunk_ids, columns)
+        return cls(model, chunk_ids, columns, vectors)
 
     @classmethod
     def for_collection(cls, collection: Collection, cache_root: Path) -> LexicalIndex:
@@ -138,11 +164,15 @@ class LexicalIndex:
                 cached_ids = json.loads((folder / _IDS_FILE).read_text(encoding="utf-8"))
                 with np.load(folder / _COLUMNS_FILE) as saved:
                     columns = {name: saved[name] for name in FILTER_COLUMNS}
-                return cls(bm25s.BM25.load(str(folder)), cached_ids, columns)
+                # Memory-mapped: a filtered question reads only its allowed chunks' rows.
+                vectors = np.load(folder / _VECTORS_FILE, mmap_mode="r")
+                if len(vectors) != len(cached_ids):
+                    raise ValueError("vectors and chunk ids differ in number")
+                return cls(bm25s.BM25.load(str(folder)), cached_ids, columns, vectors)
             except (OSError, ValueError, KeyError) as exc:  # damaged or older: rebuilt
-                log.warning("BM25 cache at %s incomplete or unreadable (%s); rebuilding", folder, exc)
+                log.warning("BM25 cache at %s unreadable (%s); rebuilding", folder, exc)
         chunks = _all_chunks(collection, with_text=True)
-        index = cls.build(chunks.ids, chunks.texts, chunks.columns)
+        index = cls.build(chunks.ids, chunks.texts, chunks.columns, chunks.vectors)
         index._save(folder)
         return index
 
@@ -153,6 +183,8 @@ class LexicalIndex:
         partial.mkdir(parents=True)
         self._model.save(str(partial))
         np.savez(partial / _COLUMNS_FILE, **self.columns)
+        vectors = self.vectors if self.vectors is not None else np.zeros((0, 0), np.float32)
+        np.save(partial / _VECTORS_FILE, vectors)
         (partial / _IDS_FILE).write_text(json.dumps(self.chunk_ids), encoding="utf-8")
         for stale in folder.parent.iterdir():  # older fingerprints are of no more use
             if stale != partial:
