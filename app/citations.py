@@ -158,26 +158,31 @@ class EmbeddingSupport:
     """Lexical coverage averaged with embedding similarity (numbers still decisive).
 
     Vectors are kept by text for the life of the scorer (one answer): a source cited
-    by several sentences is embedded once, a source whose vector the index already
-    holds is not embedded at all (:meth:`remember`), and :meth:`prime` embeds an
-    answer's sentences in one batch. Scores are those of embedding each text alone.
+    by several sentences is embedded once, a source whose chunks' vectors the index
+    already holds is not embedded at all (:meth:`remember`), and :meth:`prime` embeds
+    an answer's sentences in one batch. A source made of several chunks supports a
+    sentence as well as its best chunk does: the model reads no more than its
+    ``max_seq_length`` of a long passage, a chunk fits it whole.
     """
 
     def __init__(self, embed: Callable[[list[str]], list[list[float]]]) -> None:
         self._embed = embed
-        self._vectors: dict[str, Sequence[float]] = {}
+        self._vectors: dict[str, np.ndarray] = {}
 
-    def remember(self, text: str, vector: Sequence[float]) -> None:
-        """Use ``vector`` (the same model's, normalised) for ``text`` instead of embedding it."""
-        self._vectors[text] = vector
+    def remember(self, text: str, vectors: Sequence[Sequence[float]]) -> None:
+        """Use ``vectors`` (the same model's, normalised: one per chunk ``text`` is
+        made of) for ``text`` instead of embedding it."""
+        if len(vectors):
+            self._vectors[text] = np.asarray(vectors, dtype=np.float64).reshape(len(vectors), -1)
 
     def prime(self, texts: Sequence[str]) -> None:
         """Embed the ``texts`` not yet known, in one batch."""
         missing = [t for t in dict.fromkeys(texts) if t not in self._vectors]
         if missing:
-            self._vectors.update(zip(missing, self._embed(missing), strict=True))
+            for text, vector in zip(missing, self._embed(missing), strict=True):
+                self._vectors[text] = np.asarray([vector], dtype=np.float64)
 
-    def _vector(self, text: str) -> Sequence[float]:
+    def _vectors_of(self, text: str) -> np.ndarray:
         if text not in self._vectors:
             self.prime([text])
         return self._vectors[text]
@@ -187,8 +192,8 @@ class EmbeddingSupport:
         lexical = lexical_support(sentence, passage)
         if lexical == 0.0:
             return 0.0
-        first, second = self._vector(strip_markers(sentence)), self._vector(passage)
-        cosine = float(np.dot(np.asarray(first, dtype=np.float64), np.asarray(second)))
+        (first,) = self._vectors_of(strip_markers(sentence))
+        cosine = float((self._vectors_of(passage) @ first).max())
         return 0.5 * lexical + 0.5 * max(0.0, cosine)
 
 

@@ -188,8 +188,8 @@ def _support_scorer(
         scorer = EmbeddingSupport(embedder.embed_documents)
         for passage in passages:
             text = support_text(passage.text)
-            if passage.vector is not None and text is not None:
-                scorer.remember(text, passage.vector)
+            if passage.vectors and text is not None:
+                scorer.remember(text, passage.vectors)
         scorer.prime([strip_markers(s.text) for s in split_sentences(answer)])
         return scorer
 

@@ -175,8 +175,27 @@ def test_embedding_support_reuses_known_vectors_and_batches_sentences(embedder) 
     expected = [each_alone(s, CA.text) for s in sentences]
 
     scorer = EmbeddingSupport(embed)
-    scorer.remember(CA.text, embedder.embed_documents([CA.text])[0])
+    scorer.remember(CA.text, embedder.embed_documents([CA.text]))
     scorer.prime([strip_markers(s) for s in sentences])
     assert calls == [[strip_markers(s) for s in sentences]]  # one batch, no passage
     assert [scorer(s, CA.text) for s in sentences] == pytest.approx(expected, abs=1e-4)
     assert len(calls) == 1
+
+
+def test_a_source_of_several_chunks_supports_as_well_as_its_best_chunk(embedder) -> None:
+    sentence = "A landlord acting in bad faith can owe twice the deposit [1]."
+    related, unrelated = embedder.embed_documents(
+        [CA.text, "Parking tickets in Ohio are contested at the municipal court."]
+    )
+
+    def sentences_only(texts: list[str]) -> list[list[float]]:
+        assert CA.text not in texts, "embedded a source that came with its vectors"
+        return embedder.embed_documents(texts)
+
+    alone, together = EmbeddingSupport(sentences_only), EmbeddingSupport(sentences_only)
+    alone.remember(CA.text, [related])
+    together.remember(CA.text, [unrelated, related])
+    assert together(sentence, CA.text) == pytest.approx(alone(sentence, CA.text))
+    only_unrelated = EmbeddingSupport(sentences_only)
+    only_unrelated.remember(CA.text, [unrelated])
+    assert only_unrelated(sentence, CA.text) < alone(sentence, CA.text)
