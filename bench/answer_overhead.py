@@ -106,6 +106,7 @@ def main() -> None:
         finally:
             server.terminate()
             server.wait()
+    figures.show_targets(figures_out["targets"], mode)
     figures.save("answer_overhead", mode, figures_out, args.out)
 
 
@@ -159,8 +160,15 @@ def _measure(engine: AnswerEngine, url: str, questions: list[str], count: int) -
         for name, samples in per_sentence.items()
     ]
     figures.show("verification per answer sentence (ms)", verification)
+    overhead_p95 = figures.latency_ms(rows["everything but the model"])["p95_ms"]
+    targets = [
+        figures.target(
+            f"ask without the model, {SOURCES} sources, p95", overhead_p95, 50, at_most=True,
+            unit=" ms",
+        )
+    ]  # fmt: skip
     return {"sources": SOURCES, "answers": len(sources_seen), "rows": table,
-            "verification_per_sentence": verification}  # fmt: skip
+            "verification_per_sentence": verification, "targets": targets}  # fmt: skip
 
 
 if __name__ == "__main__":

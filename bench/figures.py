@@ -145,6 +145,28 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+def target(
+    what: str, value: float, limit: float, *, at_most: bool, unit: str = ""
+) -> dict[str, Any]:
+    """One of the issue's targets, judged: ``value`` must be <= (``at_most``) or >= ``limit``."""
+    met = value <= limit if at_most else value >= limit
+    return {
+        "target": what,
+        "measured": f"{value:,.2f}{unit}",
+        "wanted": f"{'<=' if at_most else '>='} {limit:,.2f}{unit}",
+        "met": bool(met),
+    }
+
+
+def show_targets(targets: list[dict[str, Any]], mode: str) -> None:
+    """Print the targets, saying in --quick mode that speed is not judged there."""
+    if not targets:
+        return
+    rows = [{**t, "met": "yes" if t["met"] else "NO"} for t in targets]
+    title = "targets" + (" (quick mode: tiny data, indicative only)" if mode == "quick" else "")
+    show(title, rows)
+
+
 def arguments(doc: str, quick: str) -> argparse.ArgumentParser:
     """A benchmark's command line: ``--quick`` (``quick`` says what it does) and ``--out``."""
     parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])

@@ -232,15 +232,38 @@ def main() -> None:
             f"MiniLM query embedding (added to dense and fused in production on CPU): "
             f"p50 {embedding['p50_ms']} ms, p95 {embedding['p95_ms']} ms"
         )
+        targets = _targets(results[-1]) if results else []
+        figures.show_targets(targets, mode)
         figures.save(
             "query_latency",
             mode,
-            {"sizes": results, "minilm_query_embed": embedding},
+            {"sizes": results, "minilm_query_embed": embedding, "targets": targets},
             args.out,
         )
     finally:
         if scratch is not None:
             shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _targets(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """The issue's targets, at the largest size measured (1M chunks in full mode):
+    fused p95 under 100 ms, and retrieval within 1.5x of raw Chroma's p95."""
+    p95 = {(r["stage"], r["filter"]): r["p95_ms"] for r in result["rows"]}
+    size = f"{result['chunks']:,} chunks"
+    found = [figures.target(f"fused p95 at {size}", p95[("fused", "none")], 100, at_most=True,
+                            unit=" ms")]  # fmt: skip
+    for stage in ("dense", "fused"):
+        for where in FILTERS:
+            found.append(
+                figures.target(
+                    f"{stage} / raw Chroma p95, filter {where}",
+                    p95[(stage, where)] / p95[("raw chroma", where)],
+                    1.5,
+                    at_most=True,
+                    unit="x",
+                )
+            )
+    return found
 
 
 def _print(result: dict[str, Any]) -> None:
