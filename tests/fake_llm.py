@@ -29,6 +29,8 @@ class Script:
     verdict_logprobs: dict[str, float] | None = None  # logprobs of the final token's options
     judge_answer: str | None = None  # the reply to non-streamed requests, when different
     delay_s: float = 0.0  # pause before each streamed delta, so a browser sees the stream
+    stream_error: str | None = None  # an error event after the reasoning, as vLLM sends one
+    broken_event: bool = False  # an event whose data is not JSON, after the reasoning
 
 
 @dataclass
@@ -151,6 +153,13 @@ def start_fake_llm() -> tuple[FakeLLM, ThreadingHTTPServer]:
             event({"role": "assistant", "content": ""})
             for thought in thoughts:
                 event({"reasoning_content": thought})
+            if script.stream_error:
+                error = {"message": script.stream_error, "type": "InternalServerError"}
+                self.wfile.write(f"data: {json.dumps({'error': error})}\n\n".encode())
+                return
+            if script.broken_event:
+                self.wfile.write(b'data: {"choices": [\n\n')
+                return
             for content in contents:
                 event({"content": content})
             event({}, script.finish_reason)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -119,6 +120,11 @@ def test_cut_off_mid_answer(engine: AnswerEngine, fake: FakeLLM) -> None:
         (Script(status=500), "answered HTTP 500"),
         (Script(hang_s=4.0), "did not answer within 2 s"),
         (Script(garbage=True), "model server at"),
+        (
+            Script(reasoning="Thinking.", stream_error="CUDA out of memory"),
+            "failed mid-answer: CUDA out of memory",
+        ),
+        (Script(reasoning="Thinking.", broken_event=True), "sent an unusable answer"),
     ],
 )
 def test_server_failures_are_one_clear_error(
@@ -206,3 +212,22 @@ def test_verification_scores_as_embedding_each_pair_would(
         sentence = sentences[citation["sentence"]]
         expected = each_pair(sentence, without_instructions(source["text"]))
         assert citation["support"] == pytest.approx(expected, abs=1e-3)
+
+
+def test_events_arrive_while_the_model_is_still_streaming(
+    engine: AnswerEngine, fake: FakeLLM
+) -> None:
+    from legalrag.app.generation import GenerationRequest
+
+    fake.script = Script(reasoning="r" * 40, answer="a" * 40, chunk_size=4, delay_s=0.05)
+    started = time.perf_counter()
+    arrivals = [
+        (type(event).__name__, time.perf_counter() - started)
+        for event in engine.generator.generate(
+            GenerationRequest(question="q", sources=[], prompt="p")
+        )
+    ]
+    # 22 events 50 ms apart: the first must not wait for the last.
+    first_reasoning = next(at for name, at in arrivals if name == "Reasoning")
+    assert first_reasoning < 0.5 < arrivals[-1][1]
+    assert [name for name, _ in arrivals].count("Reasoning") == 10
