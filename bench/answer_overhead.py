@@ -7,9 +7,11 @@ from each, so verification does its full work. Everything but the model is timed
 prompt build, the HTTP stream and its parsing, citation verification. Retrieval
 is benchmarked on its own (bench/query_latency.py) and subtracted here.
 
-Verification is also timed alone, per answer sentence: with the offline support
-score (lexical + embedding similarity) and with the lexical part only, so the
-embedding model's share is visible.
+Verification's offline support score embeds the answer's sentences with the
+embedding model (MiniLM on this CPU): that arithmetic is timed apart, and the
+overhead is also given without it. Verification is also timed alone, per answer
+sentence: with the offline support score (lexical + embedding similarity) and
+with the lexical part only.
 
 Run: .venv/bin/python bench/answer_overhead.py [--quick] [--data-dir DIR] [--questions 40]
 """
@@ -117,6 +119,8 @@ def _measure(engine: AnswerEngine, url: str, questions: list[str], count: int) -
         "prompt build": [],
         "generate (HTTP stream, parse)": [],
         "verify": [],
+        "  of which embedding the answer's sentences": [],
+        "everything but model arithmetic": [],
     }
     per_sentence: dict[str, list[float]] = {"offline support score": [], "lexical only": []}
     sources_seen = []
@@ -143,6 +147,13 @@ def _measure(engine: AnswerEngine, url: str, questions: list[str], count: int) -
         rows["prompt build"].append(
             (overhead - timings["generate_ms"] - timings["verify_ms"]) / 1000
         )
+        # The embedder's share of verification (MiniLM's arithmetic on the answer's
+        # sentences, the sources' vectors being the index's): timed apart, same inputs.
+        started = time.perf_counter()
+        engine.support_for(answer_text, passages)
+        embedding_s = time.perf_counter() - started
+        rows["  of which embedding the answer's sentences"].append(embedding_s)
+        rows["everything but model arithmetic"].append(overhead / 1000 - embedding_s)
         sources_seen.append(len(answer.sources))
         sentences = len(split_sentences(answer_text))
         for name, make_scorer in (
@@ -160,13 +171,16 @@ def _measure(engine: AnswerEngine, url: str, questions: list[str], count: int) -
         for name, samples in per_sentence.items()
     ]
     figures.show("verification per answer sentence (ms)", verification)
-    overhead_p95 = figures.latency_ms(rows["everything but the model"])["p95_ms"]
     targets = [
         figures.target(
-            f"ask without the model, {SOURCES} sources, p95", overhead_p95, 50, at_most=True,
+            f"{name}, {SOURCES} sources, p95",
+            figures.latency_ms(rows[name])["p95_ms"],
+            50,
+            at_most=True,
             unit=" ms",
         )
-    ]  # fmt: skip
+        for name in ("everything but the model", "everything but model arithmetic")
+    ]
     return {"sources": SOURCES, "answers": len(sources_seen), "rows": table,
             "verification_per_sentence": verification, "targets": targets}  # fmt: skip
 

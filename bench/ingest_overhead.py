@@ -112,9 +112,7 @@ def main() -> None:
         rows,
     )
     targets = [
-        figures.target(
-            "legalrag ingest >= 0.9x encode alone", ratio, 0.9, at_most=False, unit="x"
-        )
+        figures.target("legalrag ingest >= 0.9x encode alone", ratio, 0.9, at_most=False, unit="x")
     ]
     figures.show_targets(targets, mode)
     figures.save(
