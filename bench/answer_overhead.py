@@ -119,7 +119,7 @@ def _measure(engine: AnswerEngine, url: str, questions: list[str], count: int) -
         "prompt build": [],
         "generate (HTTP stream, parse)": [],
         "verify": [],
-        "  of which embedding the answer's sentences": [],
+        "verify: embedding the answer's sentences": [],
         "everything but model arithmetic": [],
     }
     per_sentence: dict[str, list[float]] = {"offline support score": [], "lexical only": []}
@@ -152,7 +152,7 @@ def _measure(engine: AnswerEngine, url: str, questions: list[str], count: int) -
         started = time.perf_counter()
         engine.support_for(answer_text, passages)
         embedding_s = time.perf_counter() - started
-        rows["  of which embedding the answer's sentences"].append(embedding_s)
+        rows["verify: embedding the answer's sentences"].append(embedding_s)
         rows["everything but model arithmetic"].append(overhead / 1000 - embedding_s)
         sources_seen.append(len(answer.sources))
         sentences = len(split_sentences(answer_text))
