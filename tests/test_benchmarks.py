@@ -45,6 +45,8 @@ def test_query_latency(tmp_path: Path) -> None:
     }
     assert all(row["n"] == 20 and row["p50_ms"] > 0 for row in size["rows"])
     assert size["rss_mib"] > 0 and size["disk_mib"]["chroma"] > 0
+    judged = {t["target"] for t in figures["targets"]}
+    assert "fused p95 at 2,000 chunks" in judged and len(judged) == 7
 
 
 def test_answer_overhead(tmp_path: Path, sample_index) -> None:
@@ -53,12 +55,20 @@ def test_answer_overhead(tmp_path: Path, sample_index) -> None:
     assert figures["answers"] == 5 and figures["sources"] == 8
     parts = {row["part"]: row for row in figures["rows"]}
     assert parts["everything but the model"]["p50_ms"] >= parts["verify"]["p50_ms"] > 0
+    embedding = parts["verify: embedding the answer's sentences"]["p50_ms"]
+    assert embedding > 0 and parts["everything but model arithmetic"]["p50_ms"] > 0
+    names = ("everything but the model", "everything but model arithmetic")
+    assert len(figures["targets"]) == len(names)
+    for target, name in zip(figures["targets"], names, strict=True):
+        assert target["met"] == (parts[name]["p95_ms"] <= 50)
 
 
 def test_ingest_overhead(tmp_path: Path) -> None:
     figures = _run("ingest_overhead", tmp_path)
     assert figures["records"] == 12 and figures["chunks"] > 12
     assert figures["ratio"] > 0 and figures["peak_rss_mib"][0] > 0
+    (target,) = figures["targets"]
+    assert target["met"] == (figures["ratio"] >= 0.9)
 
 
 def test_langchain_baseline(tmp_path: Path) -> None:
