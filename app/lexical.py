@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from legalrag.index import iter_pages
+from legalrag.index import cannot_return_embeddings, iter_pages
 
 if TYPE_CHECKING:
     from chromadb.api.models.Collection import Collection
@@ -72,11 +72,25 @@ class _Chunks:
 
 
 def _all_chunks(collection: Collection, *, with_text: bool) -> _Chunks:
+    if not with_text:
+        return _read_chunks(collection, with_text=False, with_vectors=False)
+    try:
+        return _read_chunks(collection, with_text=True, with_vectors=True)
+    except Exception as exc:
+        if not cannot_return_embeddings(exc):
+            raise
+        log.warning("the Chroma server sends no stored vectors; filtered questions use its filter")
+        return _read_chunks(collection, with_text=True, with_vectors=False)
+
+
+def _read_chunks(collection: Collection, *, with_text: bool, with_vectors: bool) -> _Chunks:
     ids: list[str] = []
     texts: list[str] = []
     values: dict[str, list] = {name: [] for name in FILTER_COLUMNS}
     pages_of_vectors: list[np.ndarray] = []
-    include = ["documents", "metadatas", "embeddings"] if with_text else []
+    include = (["documents", "metadatas"] if with_text else []) + (
+        ["embeddings"] if with_vectors else []
+    )
     for page in iter_pages(collection, include, PAGE_SIZE):
         ids.extend(page["ids"])
         if with_text:
@@ -86,7 +100,7 @@ def _all_chunks(collection: Collection, *, with_text: bool) -> _Chunks:
                 values["jurisdiction"].append(str(meta.get("jurisdiction", "")))
                 values["topic"].append(str(meta.get("topic", "")))
                 values["created_day"].append(int(meta.get("created_day", -1)))  # -1: no date
-            if page["ids"]:
+            if page["ids"] and with_vectors:
                 pages_of_vectors.append(np.asarray(page["embeddings"], dtype=np.float32))
     columns = {
         "jurisdiction": np.asarray(values["jurisdiction"], dtype=str),

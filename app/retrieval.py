@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from legalrag.app.jurisdictions import named_jurisdictions
+from legalrag.index import cannot_return_embeddings
 
 if TYPE_CHECKING:
     from chromadb.api.models.Collection import Collection
@@ -230,6 +231,19 @@ class Retriever:
         self._lexical: LexicalIndex | None = None
         self.count_tokens = count_tokens
         self.reranker = reranker
+        self._server_sends_vectors = True
+
+    def _chroma(self, call: Callable[[list[str]], Any], include: list[str]) -> Any:
+        """``call(include)``, without "embeddings" from the first time the server cannot
+        send them (then verification embeds the sources itself)."""
+        if self._server_sends_vectors or "embeddings" not in include:
+            try:
+                return call(include)
+            except Exception as exc:
+                if "embeddings" not in include or not cannot_return_embeddings(exc):
+                    raise
+                self._server_sends_vectors = False
+        return call([part for part in include if part != "embeddings"])
 
     @property
     def lexical(self) -> LexicalIndex | None:
@@ -304,19 +318,23 @@ class Retriever:
                 scores = {lexical.chunk_ids[row]: score for row, score in best}
                 got = self.collection.get(
                     ids=list(scores), include=["documents", "metadatas", "embeddings"]
-                )
+                )  # only with cached vectors: this server returns them
                 by_id = _rows_by_id(got)
                 for rank, chunk_id in enumerate((c for c in scores if c in by_id), start=1):
                     text, meta, vector = by_id[chunk_id]
                     dense_hits[chunk_id] = (scores[chunk_id], rank)
                     found[chunk_id] = (text, meta)
-                    vectors[chunk_id] = vector
+                    if vector is not None:
+                        vectors[chunk_id] = vector
             else:
-                answer = self.collection.query(
-                    query_embeddings=[query_vector],
-                    n_results=candidates,
-                    where=where,
-                    include=["documents", "metadatas", "distances", "embeddings"],
+                answer = self._chroma(
+                    lambda include: self.collection.query(
+                        query_embeddings=[query_vector],
+                        n_results=candidates,
+                        where=where,
+                        include=include,
+                    ),
+                    ["documents", "metadatas", "distances", "embeddings"],
                 )
                 for rank, (chunk_id, text, meta, distance, vector) in enumerate(
                     zip(
@@ -324,14 +342,15 @@ class Retriever:
                         (answer["documents"] or [[]])[0],
                         (answer["metadatas"] or [[]])[0],
                         (answer["distances"] or [[]])[0],
-                        _first(answer["embeddings"]),
+                        _first(answer["embeddings"], len(answer["ids"][0])),
                         strict=True,
                     ),
                     start=1,
                 ):
                     dense_hits[chunk_id] = (1.0 - float(distance), rank)
                     found[chunk_id] = (text or "", dict(meta or {}))
-                    vectors[chunk_id] = vector
+                    if vector is not None:
+                        vectors[chunk_id] = vector
             if where is not None and not dense_hits and lexical is None:
                 result.reason = nothing_matches
                 return None
@@ -354,8 +373,10 @@ class Retriever:
 
         missing = [c for c in bm25_hits if c not in found]
         if missing:
-            include = ["documents", "metadatas"] + (["embeddings"] if self.embedder else [])
-            got = self.collection.get(ids=missing, include=include)  # type: ignore[arg-type]
+            got = self._chroma(
+                lambda include: self.collection.get(ids=missing, include=include),
+                ["documents", "metadatas"] + (["embeddings"] if self.embedder else []),
+            )
             for chunk_id, (text, meta, vector) in _rows_by_id(got).items():
                 found[chunk_id] = (text, meta)
                 if vector is not None:
@@ -463,10 +484,10 @@ def _rows_by_id(got: Any) -> dict[str, tuple[str, dict[str, Any], Any]]:
     }
 
 
-def _first(embeddings: Any) -> Any:
-    """The first query's vectors from a Chroma answer (None when not included)."""
+def _first(embeddings: Any, count: int) -> Any:
+    """The first query's ``count`` vectors from a Chroma answer (Nones when not included)."""
     if embeddings is None or len(embeddings) == 0:
-        return []
+        return [None] * count
     return embeddings[0]
 
 

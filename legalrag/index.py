@@ -185,6 +185,17 @@ def open_for_reading(
     return collection
 
 
+def cannot_return_embeddings(exc: Exception) -> bool:
+    """True when ``exc`` is a Chroma server failing to send stored vectors back.
+
+    Chroma 1.5.9's Python server (the one that checks a token, sky/chroma.yaml)
+    fails on every get or query that includes embeddings ('list' object has no
+    attribute 'tolist'); `chroma run` and the embedded client return them. Callers
+    then go on without the stored vectors.
+    """
+    return "tolist" in str(exc)
+
+
 def iter_pages(
     collection: Collection, include: list[str], page_size: int = PAGE_SIZE
 ) -> Iterator[GetResult]:
