@@ -115,6 +115,17 @@ def _read_chunks(collection: Collection, *, with_text: bool, with_vectors: bool)
     return _Chunks(ids, texts, columns, vectors)
 
 
+def _load_vectors(path: Path, count: int) -> np.ndarray | None:
+    """The cached vectors, memory-mapped (a filtered question reads only its allowed
+    chunks' rows); None when the cache was built without them."""
+    vectors = np.load(path, mmap_mode="r")
+    if vectors.size == 0 and count:
+        return None
+    if len(vectors) != count:
+        raise ValueError("vectors and chunk ids differ in number")
+    return vectors
+
+
 def fingerprint(chunk_ids: list[str]) -> str:
     """Identifies one exact set of chunks, whatever order Chroma lists them in."""
     digest = hashlib.sha256()
@@ -179,15 +190,16 @@ class LexicalIndex:
                 with np.load(folder / _COLUMNS_FILE) as saved:
                     columns = {name: saved[name] for name in FILTER_COLUMNS}
                 # Memory-mapped: a filtered question reads only its allowed chunks' rows.
-                vectors = np.load(folder / _VECTORS_FILE, mmap_mode="r")
-                if len(vectors) != len(cached_ids):
-                    raise ValueError("vectors and chunk ids differ in number")
+                vectors = _load_vectors(folder / _VECTORS_FILE, len(cached_ids))
                 return cls(bm25s.BM25.load(str(folder)), cached_ids, columns, vectors)
             except (OSError, ValueError, KeyError) as exc:  # damaged or older: rebuilt
                 log.warning("BM25 cache at %s unreadable (%s); rebuilding", folder, exc)
         chunks = _all_chunks(collection, with_text=True)
         index = cls.build(chunks.ids, chunks.texts, chunks.columns, chunks.vectors)
         index._save(folder)
+        # Served from the saved file, as after a reload: the array read from Chroma
+        # (1.5 GB at a million chunks) need not stay resident.
+        index.vectors = _load_vectors(folder / _VECTORS_FILE, len(index.chunk_ids))
         return index
 
     def _save(self, folder: Path) -> None:
@@ -197,6 +209,7 @@ class LexicalIndex:
         partial.mkdir(parents=True)
         self._model.save(str(partial))
         np.savez(partial / _COLUMNS_FILE, **self.columns)
+        # An empty array: none kept (a server that sends no stored vectors).
         vectors = self.vectors if self.vectors is not None else np.zeros((0, 0), np.float32)
         np.save(partial / _VECTORS_FILE, vectors)
         (partial / _IDS_FILE).write_text(json.dumps(self.chunk_ids), encoding="utf-8")

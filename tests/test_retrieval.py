@@ -417,3 +417,30 @@ def test_a_bm25_cache_without_vectors_is_rebuilt_with_them(tmp_path: Path, embed
         assert list(again.vectors[row]) == pytest.approx(list(by_id[chunk_id]), abs=1e-6)
     loaded = LexicalIndex.for_collection(collection, settings.bm25_dir)
     assert isinstance(loaded.vectors, np.memmap)  # read from the cache, not rebuilt
+
+
+def test_a_bm25_cache_kept_without_vectors_is_reused_without_them(tmp_path: Path, embedder) -> None:
+    settings = make_settings(tmp_path / "data", relevance_floor=-1.0)
+    records = [
+        {
+            "text": f"Title: Rent {n}\nQuestion: q\nAnswer #1: Rent is due on day {n}.",
+            "url": f"u{n}",
+            "jurisdiction": state,
+        }
+        for n, state in enumerate(["TX", "TX", "CA"])
+    ]
+    ingest(settings, path=write_jsonl(tmp_path / "c.jsonl", records), quiet=True)
+    collection = open_for_reading(settings)
+    first = LexicalIndex.for_collection(collection, settings.bm25_dir)
+    assert isinstance(first.vectors, np.memmap)  # served from the saved file after a build
+    (folder,) = (settings.bm25_dir / settings.collection).iterdir()
+    # As the cache is written when the Chroma server sends no stored vectors.
+    np.save(folder / "vectors.npy", np.zeros((0, 0), np.float32))
+    again = LexicalIndex.for_collection(collection, settings.bm25_dir)
+    assert again.vectors is None and again.chunk_ids == first.chunk_ids
+    assert np.load(folder / "vectors.npy").size == 0  # reused, not rebuilt
+    # A filtered question then goes through Chroma's own filter.
+    retriever = make_retriever(settings, embedder)
+    texas = retriever.rank_chunks("When is rent due?", depth=10, filters=Filters(jurisdiction="TX"))
+    assert len(texas.passages) == 2 and all(p.jurisdiction == "TX" for p in texas.passages)
+    assert all(p.stages.dense_rank for p in texas.passages)
