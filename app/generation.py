@@ -303,9 +303,8 @@ class OpenAICompatibleGenerator:
                         yield from splitter.feed(delta["content"])
                     if choice.get("finish_reason"):
                         finish_reason = choice["finish_reason"]
-        except (openai.APIError, httpx.HTTPError) as exc:
-            raise GenerationError(self._describe(exc)) from None
-        except (ValueError, TypeError, AttributeError) as exc:  # not JSON, or not a chunk
+        # ValueError, TypeError, AttributeError: an event that is not JSON, or not a chunk.
+        except (openai.APIError, httpx.HTTPError, ValueError, TypeError, AttributeError) as exc:
             raise GenerationError(self._describe(exc)) from None
         finally:
             stream.close()

@@ -315,17 +315,15 @@ class Retriever:
                 # chunks: 0.45 s for one state, 3.5 s for a topic and dates); an exact
                 # search over the allowed chunks' cached vectors takes milliseconds.
                 best = exact_dense_search(lexical.vectors, query_vector, allowed, candidates)
-                scores = {lexical.chunk_ids[row]: score for row, score in best}
-                got = self.collection.get(
-                    ids=list(scores), include=["documents", "metadatas", "embeddings"]
-                )  # only with cached vectors: this server returns them
+                rows = {lexical.chunk_ids[row]: (row, score) for row, score in best}
+                # Only texts and metadata: the vectors are the cached ones just searched.
+                got = self.collection.get(ids=list(rows), include=["documents", "metadatas"])
                 by_id = _rows_by_id(got)
-                for rank, chunk_id in enumerate((c for c in scores if c in by_id), start=1):
-                    text, meta, vector = by_id[chunk_id]
-                    dense_hits[chunk_id] = (scores[chunk_id], rank)
-                    found[chunk_id] = (text, meta)
-                    if vector is not None:
-                        vectors[chunk_id] = vector
+                for rank, chunk_id in enumerate((c for c in rows if c in by_id), start=1):
+                    row, score = rows[chunk_id]
+                    dense_hits[chunk_id] = (score, rank)
+                    found[chunk_id] = by_id[chunk_id][:2]
+                    vectors[chunk_id] = lexical.vectors[row]
             else:
                 answer = self._chroma(
                     lambda include: self.collection.query(
@@ -439,12 +437,12 @@ class Retriever:
             cost = self.count_tokens(merged)
             if passages and cost > budget:
                 break
-            # The chunks inside the merged span are what its text is made of.
-            inside = [chunk_id] + [
+            # The chunks inside the merged span (this one among them) are what its
+            # text is made of.
+            inside = [
                 other
                 for other, (_, o_meta) in siblings.items()
-                if other != chunk_id
-                and meta["start"] <= int(o_meta.get("start", 0))
+                if meta["start"] <= int(o_meta.get("start", 0))
                 and int(o_meta.get("end", 0)) <= meta["end"]
             ]
             vectors = ranking.vectors_of(inside)
