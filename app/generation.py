@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from itertools import chain
 from typing import TYPE_CHECKING, Any, Protocol
 
+from legalrag.errors import GenerationError
+
 if TYPE_CHECKING:
     from legalrag.app.retrieval import RetrievedPassage
     from legalrag.settings import Settings
@@ -65,10 +67,6 @@ class Completion:
     text: str
     reasoning: str
     logprobs: list[dict] | None
-
-
-class GenerationError(RuntimeError):
-    """The model server failed: down, too slow, or answering garbage."""
 
 
 class Generator(Protocol):

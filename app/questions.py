@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-
-class QuestionError(ValueError):
-    """A question the app refuses before doing any work (empty, too long)."""
+from legalrag.errors import QuestionError
 
 
 def clean_question(question: str, *, max_chars: int) -> str:

@@ -14,9 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-
-class CorpusError(ValueError):
-    """A benchmark source that cannot be converted (missing, or not the expected shape)."""
+from legalrag.errors import CorpusError
 
 
 def obliqa_document_id(document_id: Any, passage_id: Any) -> str:

@@ -21,6 +21,8 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
+from legalrag.errors import JudgeUnavailableError
+
 if TYPE_CHECKING:
     from legalrag.embedding import Embedder
     from legalrag.settings import Settings
@@ -187,10 +189,6 @@ class RagasJudge:
                 outcomes[name] = {"error": _describe(exc)}
             outcomes[name]["ms"] = round(1000 * (time.perf_counter() - started), 1)
         return outcomes
-
-
-class JudgeUnavailableError(RuntimeError):
-    """The judge endpoint cannot be reached to find its model."""
 
 
 def _served_models(client: Any) -> list[str]:

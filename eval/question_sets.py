@@ -22,11 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from legalrag.errors import DatasetError
 from legalrag.eval.corpus import obliqa_document_id
-
-
-class DatasetError(ValueError):
-    """A question set that cannot be read as the format it claims."""
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from legalrag.errors import GateError
 from legalrag.eval.judge import METRICS
 
 REPORT_JSON = "report.json"
@@ -40,10 +41,6 @@ _METRIC_NAME = re.compile(
 LOWER_IS_BETTER = frozenset(
     {"unsupported_sentence_rate", "misgrounded_sentence_rate", "false_refusal_rate"}
 )
-
-
-class GateError(ValueError):
-    """A --fail-under that names no metric or gives no number."""
 
 
 @dataclass(frozen=True)

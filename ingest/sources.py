@@ -13,6 +13,7 @@ from importlib import resources
 from pathlib import Path
 from typing import BinaryIO
 
+from legalrag.errors import SourceError
 from legalrag.ingest.records import Rejected, SourceDocument, parse_record, title_of
 
 Item = SourceDocument | Rejected
@@ -22,10 +23,6 @@ JSONL_SUFFIXES = (".jsonl",)
 TEXT_SUFFIXES = (".txt", ".md")
 # Row counts published for pile-of-law's legal-advice files, to catch a partial read.
 PILE_OF_LAW_ROWS = {"train": 109_740}
-
-
-class SourceError(ValueError):
-    """A source that cannot be read at all (as opposed to one bad record in it)."""
 
 
 def sample_corpus_file() -> Path:

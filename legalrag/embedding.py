@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
+from legalrag.errors import EmbeddingModelError
+
 if TYPE_CHECKING:
     from legalrag.settings import Settings
 
@@ -89,10 +91,6 @@ def model_is_local(name: str) -> bool:
     if known is not None and known.bundled_path is not None:
         return True
     return Path(name).expanduser().is_dir()
-
-
-class EmbeddingModelError(RuntimeError):
-    """The embedding model could not be loaded."""
 
 
 class SentenceTransformerEmbedder:

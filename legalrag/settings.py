@@ -21,16 +21,14 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from legalrag.errors import SettingsError
+
 CONFIG_ENV_VAR = "LEGALRAG_CONFIG"
 DEFAULT_CONFIG_FILE = Path("legalrag.toml")
 
 # The TOML file is chosen per call of load_settings; pydantic-settings reads the
 # file path from the class, so it travels here rather than through a global.
 _toml_file: ContextVar[Path | None] = ContextVar("_toml_file", default=None)
-
-
-class SettingsError(ValueError):
-    """Settings that cannot be used: a bad value, a missing config file."""
 
 
 def default_data_dir() -> Path:

@@ -15,22 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from legalrag.errors import LaunchSpecError, SkyLaunchError, SkyUnavailableError
 from legalrag.ingest.partition import Partition
 
 PARTITION_ENV = "PARTITION"
 CHROMA_URL_ENV = "LEGALRAG_CHROMA_URL"
-
-
-class SkyUnavailableError(RuntimeError):
-    """SkyPilot is not installed."""
-
-
-class SkyLaunchError(RuntimeError):
-    """SkyPilot refused or failed a launch (credentials, quota, its API server)."""
-
-
-class LaunchSpecError(ValueError):
-    """The launch cannot be built: a bad count, YAML, env or a missing secret."""
 
 
 @dataclass

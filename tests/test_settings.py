@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from legalrag.settings import Settings, SettingsError, default_data_dir, load_settings
+from legalrag.errors import SettingsError
+from legalrag.settings import Settings, default_data_dir, load_settings
 from tests.conftest import run_cli
 
 

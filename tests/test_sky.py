@@ -241,7 +241,8 @@ def test_launcher_builds_one_managed_job_per_partition(sky) -> None:
     ],
 )
 def test_launcher_refuses_what_it_cannot_launch(sky, partitions, envs, environ, message) -> None:
-    from legalrag.sky_ingest_launcher import LaunchSpecError, build_ingest_jobs
+    from legalrag.errors import LaunchSpecError
+    from legalrag.sky_ingest_launcher import build_ingest_jobs
 
     with pytest.raises(LaunchSpecError, match=message):
         build_ingest_jobs(
@@ -250,7 +251,8 @@ def test_launcher_refuses_what_it_cannot_launch(sky, partitions, envs, environ, 
 
 
 def test_launcher_reports_a_yaml_skypilot_rejects(sky, tmp_path: Path) -> None:
-    from legalrag.sky_ingest_launcher import LaunchSpecError, build_ingest_jobs
+    from legalrag.errors import LaunchSpecError
+    from legalrag.sky_ingest_launcher import build_ingest_jobs
 
     bad = tmp_path / "ingest.yaml"
     bad.write_text((SKY_DIR / "ingest.yaml").read_text().replace("accelerators:", "acelerators:"))
