@@ -614,12 +614,12 @@ def chat(
         chat_port=port,
         chat_concurrency=concurrency,
     )
-    from legalrag.app.chat_auth import load_users
+    from legalrag.app.chat.auth import load_users
 
     # Bad login settings fail now, before the model loads.
     load_users(settings.auth.get_secret_value() if settings.auth else None)
-    from legalrag.app.chat_backend import ChatBackend
-    from legalrag.app.chat_server import serve
+    from legalrag.app.chat.backend import ChatBackend
+    from legalrag.app.chat.server import serve
 
     err.print("loading the index and the embedding model…", highlight=False)
     backend = ChatBackend(settings)
@@ -711,7 +711,7 @@ def auth_hash(
     ],
 ) -> None:
     """Print a users-file line (user:bcrypt-hash) for LEGALRAG_AUTH."""
-    from legalrag.app.chat_auth import hash_password
+    from legalrag.app.chat.auth import hash_password
 
     if ":" in user or not user.strip():
         raise SettingsError("a user name must be non-empty and contain no ':'")

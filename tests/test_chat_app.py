@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from legalrag.app.chat import ChatTurns, earlier_turns
-from legalrag.app.chat_auth import SESSION_COOKIE, hash_password, load_users
-from legalrag.app.chat_backend import ChatBackend
-from legalrag.app.chat_server import bind_notes, build_app
+from legalrag.app.chat.auth import SESSION_COOKIE, hash_password, load_users
+from legalrag.app.chat.backend import ChatBackend
+from legalrag.app.chat.server import bind_notes, build_app
+from legalrag.app.chat.turns import ChatTurns, earlier_turns
 from legalrag.settings import SettingsError, load_settings
 from tests.conftest import free_port, run_cli
 from tests.fake_llm import FakeLLM, Script, start_fake_llm

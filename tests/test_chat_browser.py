@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from legalrag.app.chat_backend import ChatBackend
-from legalrag.app.chat_server import build_app
+from legalrag.app.chat.backend import ChatBackend
+from legalrag.app.chat.server import build_app
 from legalrag.settings import load_settings
 from tests.conftest import free_port
 from tests.fake_llm import FakeLLM, Script, start_fake_llm

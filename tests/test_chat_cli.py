@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from legalrag.app.audit import append_audit, audit_record, tail_audit
-from legalrag.app.chat_auth import load_users
+from legalrag.app.chat.auth import load_users
 from tests.conftest import run_cli
 
 

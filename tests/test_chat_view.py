@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import asdict
 
-from legalrag.app.chat_view import (
+from legalrag.app.chat.view import (
     answer_markdown,
     cite_id,
     highlight,

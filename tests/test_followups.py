@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from legalrag.app.chat import earlier_turns
+from legalrag.app.chat.turns import earlier_turns
 from legalrag.app.followups import (
     EarlierTurn,
     ModelRewriter,

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 import gradio as gr
 
 from legalrag.app.audit import append_audit, audit_record
-from legalrag.app.chat_view import (
+from legalrag.app.chat.view import (
     CSS,
     LEGEND,
     NOT_LEGAL_ADVICE,
@@ -41,7 +41,7 @@ from legalrag.app.generation import AnswerText, Finished, Reasoning
 from legalrag.app.retrieval import Filters
 
 if TYPE_CHECKING:
-    from legalrag.app.chat_backend import ChatBackend
+    from legalrag.app.chat.backend import ChatBackend
 
 log = logging.getLogger(__name__)
 

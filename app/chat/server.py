@@ -13,13 +13,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from legalrag.app.chat_auth import Users, add_login, current_user, load_users, session_secret
-from legalrag.app.chat_view import CITATION_SCRIPT, CSS
+from legalrag.app.chat.auth import Users, add_login, current_user, load_users, session_secret
+from legalrag.app.chat.view import CITATION_SCRIPT, CSS
 
 if TYPE_CHECKING:
     from fastapi import FastAPI, Request
 
-    from legalrag.app.chat_backend import ChatBackend
+    from legalrag.app.chat.backend import ChatBackend
     from legalrag.settings import Settings
 
 HEALTH_PATH = "/healthz"
@@ -74,7 +74,7 @@ def build_app(settings: Settings, backend: ChatBackend) -> ChatApp:
     from fastapi import FastAPI
     from fastapi.responses import JSONResponse
 
-    from legalrag.app.chat import build_blocks
+    from legalrag.app.chat.turns import build_blocks
 
     users = load_users(settings.auth.get_secret_value() if settings.auth else None)
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
