@@ -11,10 +11,10 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass
+from importlib import resources
 from typing import TYPE_CHECKING
 
 from legalrag.app.chat.auth import Users, add_login, current_user, load_users, session_secret
-from legalrag.app.chat.view import CITATION_SCRIPT, CSS
 
 if TYPE_CHECKING:
     from fastapi import FastAPI, Request
@@ -23,6 +23,12 @@ if TYPE_CHECKING:
     from legalrag.settings import Settings
 
 HEALTH_PATH = "/healthz"
+
+
+def static_text(name: str) -> str:
+    """A file of the chat's ``static/`` folder (package data), as text."""
+    folder = resources.files("legalrag.app.chat") / "static"
+    return (folder / name).read_text(encoding="utf-8")
 
 
 @dataclass(frozen=True)
@@ -111,8 +117,9 @@ def build_app(settings: Settings, backend: ChatBackend) -> ChatApp:
         mcp_server=False,
         show_error=False,
         theme=theme,
-        css=CSS,
-        head=CITATION_SCRIPT,
+        css=static_text("chat.css"),
+        # The click handler that shows a citation's span (see view.py's cite ids).
+        head=f"<script>\n{static_text('chat.js')}</script>\n",
         server_name=settings.chat_host,
         server_port=settings.chat_port,
     )

@@ -26,7 +26,6 @@ import gradio as gr
 
 from legalrag.app.audit import append_audit, audit_record
 from legalrag.app.chat.view import (
-    CSS,
     LEGEND,
     NOT_LEGAL_ADVICE,
     SAMPLE_BANNER,
@@ -455,4 +454,4 @@ def build_blocks(backend: ChatBackend, *, signed_in: bool = False) -> gr.Blocks:
     return blocks
 
 
-__all__ = ["CSS", "ChatTurns", "build_blocks", "earlier_turns", "message_text"]
+__all__ = ["ChatTurns", "build_blocks", "earlier_turns", "message_text"]

@@ -7,8 +7,8 @@ model or a document is HTML-escaped before our own markup is added.
 Each valid citation marker links to ``#cite-<turn>-<sentence>-<source>``; the
 cited span in the sources column carries the same id in ``data-cites``, placed at
 the offsets the citation check found (the engine's span, never a search in the
-browser). A few lines of script in the page (:data:`CITATION_SCRIPT`) mark the
-span of a clicked marker and bring it into view.
+browser). A few lines of script in the page (``static/chat.js``) mark the span of
+a clicked marker and bring it into view.
 """
 
 from __future__ import annotations
@@ -41,56 +41,6 @@ LEGEND = (
 )
 # Leading Markdown structure stays outside the sentence's own markup.
 _BLOCK_PREFIX = re.compile(r"^(\s*(?:[-*+]|\d+[.)]|#{1,6}|>)\s+)")
-
-# The page's click handler: a marker shows its span (ids only, no text search).
-CITATION_SCRIPT = """
-<script>
-document.addEventListener('click', function (event) {
-  const link = event.target.closest('a.cite');
-  if (!link || !link.getAttribute('href')) return;
-  const id = link.getAttribute('href').slice(1);
-  const sources = document.getElementById('sources');
-  if (!sources) return;
-  event.preventDefault();
-  event.stopPropagation();
-  sources.querySelectorAll('.active').forEach(function (el) { el.classList.remove('active'); });
-  const parts = id.split('-');  // cite-<turn>-<sentence>-<source>
-  const card = document.getElementById('src-' + parts[1] + '-' + parts[3]);
-  let target = sources.querySelector('mark[data-cites~="' + id + '"]') || card;
-  if (!target) return;
-  for (let el = target; el && el !== sources; el = el.parentElement) {
-    if (el.tagName === 'DETAILS') el.open = true;
-  }
-  if (card) card.classList.add('active');
-  target.classList.add('active');
-  target.scrollIntoView({block: 'center', behavior: 'smooth'});
-}, true);
-</script>
-"""
-
-CSS = """
-.banner { background: #fff4d6; border: 1px solid #e0b94f; border-radius: 6px;
-  padding: 6px 10px; margin-bottom: 4px; }
-.notice { color: #555; font-size: 0.9em; }
-a.cite { font-weight: 600; text-decoration: none; cursor: pointer; padding: 0 1px; }
-s.cite-invalid { color: #b00020; font-weight: 600; }
-s.cite-invalid::after { content: " ✗"; text-decoration: none; }
-.unsupported { text-decoration: underline wavy #d08700; }
-.misgrounded { text-decoration: underline wavy #b00020; }
-.quote-missing { background: #ffd6d6; }
-sup.flag { color: #b00020; font-size: 0.7em; margin-left: 2px; }
-.checks { color: #555; font-size: 0.85em; }
-.refusal { font-style: italic; }
-.chat-error { color: #b00020; }
-.legend { font-size: 0.85em; color: #444; }
-#sources .source { border: 1px solid #ddd; border-radius: 6px; padding: 6px 8px; margin: 6px 0; }
-#sources .source.active { border-color: #1565c0; box-shadow: 0 0 0 2px #90caf9; }
-#sources .source-meta { color: #555; font-size: 0.85em; }
-#sources .source-text { white-space: pre-wrap; font-size: 0.9em; max-height: 22em;
-  overflow-y: auto; }
-#sources mark.span { background: #fff3a3; }
-#sources mark.span.active { background: #ffc400; outline: 2px solid #ff8f00; }
-"""
 
 
 def cite_id(turn: int, sentence: int, marker: int) -> str:
