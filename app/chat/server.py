@@ -80,7 +80,7 @@ def build_app(settings: Settings, backend: ChatBackend) -> ChatApp:
     from fastapi import FastAPI
     from fastapi.responses import JSONResponse
 
-    from legalrag.app.chat.turns import build_blocks
+    from legalrag.app.chat.blocks import build_blocks
 
     users = load_users(settings.auth.get_secret_value() if settings.auth else None)
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)

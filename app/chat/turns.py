@@ -1,4 +1,4 @@
-"""The Gradio chat: a chat column and a sources column, streaming, checked, audited.
+"""The chat's question handler: one turn of a conversation, streaming, checked, audited.
 
 No conversation lives on the server: each question arrives with the conversation
 the browser holds (the chatbot's value, with each turn's "Searching for: …" note)
@@ -16,7 +16,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from html import escape
@@ -25,15 +25,7 @@ from typing import TYPE_CHECKING, Any
 import gradio as gr
 
 from legalrag.app.audit import append_audit, audit_record
-from legalrag.app.chat.view import (
-    LEGEND,
-    NOT_LEGAL_ADVICE,
-    SAMPLE_BANNER,
-    answer_markdown,
-    render_answer,
-    render_sources,
-    stack_turns,
-)
+from legalrag.app.chat.view import answer_markdown, render_answer, render_sources, stack_turns
 from legalrag.app.citations import split_sentences, strip_markers
 from legalrag.app.followups import EarlierTurn
 from legalrag.app.generation import AnswerText, Finished, Reasoning
@@ -46,10 +38,6 @@ log = logging.getLogger(__name__)
 
 SEARCHING_FOR = "Searching for: "
 REASONING_TITLE = "Reasoning"
-SOURCES_PLACEHOLDER = (
-    '<p class="notice sources-placeholder">The sources of each answer appear here: every '
-    "retrieved passage, what cites it, and the cited span when you click a citation.</p>"
-)
 
 
 def message_text(message: dict[str, Any]) -> str:
@@ -89,9 +77,12 @@ class TurnOutput:
         # The turn goes on changing its messages; each step keeps what it showed.
         self.chat = copy.deepcopy(self.chat)
 
-    def as_tuple(self) -> tuple[Any, ...]:
-        """In the order of the handler's outputs."""
-        return self.chat, self.sources, self.export, self.textbox
+    def for_gradio(self) -> tuple[Any, ...]:
+        """In the order of the handler's outputs; ``None`` becomes Gradio's "leave it"."""
+        return tuple(
+            gr.skip() if value is None else value
+            for value in (self.chat, self.sources, self.export, self.textbox)
+        )
 
 
 def _error(message: str) -> dict[str, Any]:
@@ -116,36 +107,6 @@ class ChatTurns:
     def __init__(self, backend: ChatBackend) -> None:
         self.backend = backend
         self.settings = backend.settings
-
-    def __call__(
-        self,
-        question: str,
-        history: list[dict[str, Any]] | None,
-        sources_html: str | None,
-        jurisdiction: str | None,
-        topic: str | None,
-        k: float | None,
-        show_reasoning: bool,
-        request: gr.Request | None = None,
-    ) -> Iterator[tuple[Any, ...]]:
-        """Yield (chat, sources, export, textbox) as the answer streams in."""
-        user = getattr(request, "username", None) if request is not None else None
-        for step in self.run(
-            question,
-            list(history or []),
-            sources_html,
-            jurisdiction or None,
-            topic or None,
-            int(k) if k else None,
-            show_reasoning,
-            user,
-        ):
-            yield TurnOutput(
-                step.chat,
-                gr.skip() if step.sources is None else step.sources,
-                gr.skip() if step.export is None else step.export,
-                gr.skip() if step.textbox is None else step.textbox,
-            ).as_tuple()
 
     def run(
         self,
@@ -347,111 +308,35 @@ def _close_reasoning(message: dict[str, Any], started: float) -> None:
         metadata["duration"] = round(time.perf_counter() - started, 1)
 
 
-def build_blocks(backend: ChatBackend, *, signed_in: bool = False) -> gr.Blocks:
-    """The page: banner, chat column, sources column, controls, footer."""
-    settings = backend.settings
-    facts = backend.index
-    turns = ChatTurns(backend)
+def handler(turns: ChatTurns) -> Callable[..., Iterator[tuple[Any, ...]]]:
+    """The Gradio event handler over ``turns``, for every event that asks a question."""
 
-    banner = ""
-    if facts.sample:
-        banner += f'<div class="banner" id="sample-banner">⚠ {escape(SAMPLE_BANNER)}</div>'
-    banner += f'<p class="notice" id="not-advice">{escape(NOT_LEGAL_ADVICE)}</p>'
+    # A plain generator function: Gradio streams only what it sees is one.
+    def ask_question(
+        question: str,
+        history: list[dict[str, Any]] | None,
+        sources_html: str | None,
+        jurisdiction: str | None,
+        topic: str | None,
+        k: float | None,
+        show_reasoning: bool,
+        request: gr.Request,
+    ) -> Iterator[tuple[Any, ...]]:
+        """Yield (chat, sources, export, textbox) as the answer streams in."""
+        user = getattr(request, "username", None) if request is not None else None
+        for step in turns.run(
+            question,
+            list(history or []),
+            sources_html,
+            jurisdiction or None,
+            topic or None,
+            int(k) if k else None,
+            show_reasoning,
+            user,
+        ):
+            yield step.for_gradio()
 
-    def choices(counts: dict[str, int], anything: str) -> list[tuple[str, str]]:
-        return [(anything, "")] + [(f"{name} ({count})", name) for name, count in counts.items()]
-
-    model_note = backend.model_label
-    if backend.generator_error:
-        model_note += f" (not reachable at start: {backend.generator_error})"
-    footer = (
-        f"Model: <b>{escape(model_note)}</b> ({backend.generator_kind}) · prompt "
-        f"<b>{escape(backend.prompt_version)}</b> · index <b>{escape(facts.collection)}</b>: "
-        f"{facts.documents:,} documents, {facts.chunks:,} chunks"
-        + (' · <a href="logout">Sign out</a>' if signed_in else "")
-    )
-
-    with gr.Blocks(title="legalrag") as blocks:
-        gr.HTML(banner, elem_id="banner")
-        with gr.Row(equal_height=False):
-            with gr.Column(scale=3):
-                chatbot = gr.Chatbot(
-                    label="Answers, every claim cited",
-                    elem_id="chat",
-                    height=560,
-                    buttons=["copy"],
-                    feedback_options=None,
-                    layout="panel",
-                    placeholder="Ask a legal question. Answers come only from the indexed "
-                    "sources, each claim cited and checked.",
-                )
-                with gr.Row():
-                    question = gr.Textbox(
-                        placeholder="e.g. How long may a California landlord keep a deposit?",
-                        show_label=False,
-                        scale=5,
-                        elem_id="question",
-                        max_length=settings.max_question_chars,
-                    )
-                    ask = gr.Button("Ask", variant="primary", scale=1, elem_id="ask")
-                gr.HTML(LEGEND, elem_id="legend")
-                with gr.Accordion("Export this answer (Markdown)", open=False):
-                    export = gr.Code(
-                        language="markdown",
-                        label="Answer, citations and sources",
-                        buttons=["copy", "download"],
-                        interactive=False,
-                        elem_id="export",
-                    )
-            with gr.Column(scale=2):
-                with gr.Accordion("Search settings", open=True):
-                    jurisdiction = gr.Dropdown(
-                        choices=choices(facts.jurisdictions, "Any jurisdiction"),
-                        value="",
-                        label="Jurisdiction",
-                        elem_id="jurisdiction",
-                    )
-                    topic = gr.Dropdown(
-                        choices=choices(facts.topics, "Any topic"),
-                        value="",
-                        label="Topic",
-                        elem_id="topic",
-                    )
-                    k = gr.Slider(
-                        1,
-                        max(10, settings.retrieve_k),
-                        value=settings.retrieve_k,
-                        step=1,
-                        label="Number of sources",
-                        elem_id="k",
-                    )
-                    show_reasoning = gr.Checkbox(
-                        value=True, label="Show the model's reasoning", elem_id="show-reasoning"
-                    )
-                sources = gr.HTML(SOURCES_PLACEHOLDER, label="Sources", elem_id="sources")
-        gr.HTML(f'<div class="notice" id="footer">{footer}</div>')
-
-        # A plain generator function: Gradio streams only what it sees is one.
-        def ask_question(
-            question: str,
-            history: list[dict[str, Any]] | None,
-            sources_html: str | None,
-            jurisdiction: str | None,
-            topic: str | None,
-            k: float | None,
-            show_reasoning: bool,
-            request: gr.Request,
-        ) -> Iterator[tuple[Any, ...]]:
-            yield from turns(
-                question, history, sources_html, jurisdiction, topic, k, show_reasoning, request
-            )
-
-        inputs = [question, chatbot, sources, jurisdiction, topic, k, show_reasoning]
-        outputs = [chatbot, sources, export, question]
-        question.submit(ask_question, inputs, outputs, api_name="ask")
-        ask.click(ask_question, inputs, outputs, api_name=False)
-    blocks.queue(default_concurrency_limit=settings.chat_concurrency)
-    return blocks
+    return ask_question
 
 
-__all__ = ["ChatTurns", "build_blocks", "earlier_turns", "message_text"]
+__all__ = ["ChatTurns", "TurnOutput", "earlier_turns", "handler", "message_text"]

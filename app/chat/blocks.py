@@ -1,0 +1,171 @@
+"""The chat page's layout: banner, chat column, sources column, controls, footer.
+
+Each part of the page is built by its own function inside the ``gr.Blocks``
+context; :func:`build_blocks` puts them together and wires the one question
+handler (:func:`legalrag.app.chat.turns.handler`) to the textbox and the button.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from html import escape
+from typing import TYPE_CHECKING
+
+import gradio as gr
+
+from legalrag.app.chat.turns import ChatTurns, handler
+from legalrag.app.chat.view import LEGEND, NOT_LEGAL_ADVICE, SAMPLE_BANNER
+
+if TYPE_CHECKING:
+    from legalrag.app.chat.backend import ChatBackend
+
+SOURCES_PLACEHOLDER = (
+    '<p class="notice sources-placeholder">The sources of each answer appear here: every '
+    "retrieved passage, what cites it, and the cited span when you click a citation.</p>"
+)
+
+
+@dataclass(frozen=True)
+class ChatColumn:
+    """The left column's components the handler reads or writes."""
+
+    chatbot: gr.Chatbot
+    question: gr.Textbox
+    ask: gr.Button
+    export: gr.Code
+
+
+@dataclass(frozen=True)
+class SearchColumn:
+    """The right column's components: the search settings and the sources."""
+
+    jurisdiction: gr.Dropdown
+    topic: gr.Dropdown
+    k: gr.Slider
+    show_reasoning: gr.Checkbox
+    sources: gr.HTML
+
+
+def banner_html(backend: ChatBackend) -> str:
+    """The sample-corpus warning (when it is the sample) and the not-legal-advice notice."""
+    banner = ""
+    if backend.index.sample:
+        banner += f'<div class="banner" id="sample-banner">⚠ {escape(SAMPLE_BANNER)}</div>'
+    return banner + f'<p class="notice" id="not-advice">{escape(NOT_LEGAL_ADVICE)}</p>'
+
+
+def footer_html(backend: ChatBackend, *, signed_in: bool) -> str:
+    """The model, the prompt version and the index's size (and a sign-out link)."""
+    facts = backend.index
+    model_note = backend.model_label
+    if backend.generator_error:
+        model_note += f" (not reachable at start: {backend.generator_error})"
+    return (
+        f"Model: <b>{escape(model_note)}</b> ({backend.generator_kind}) · prompt "
+        f"<b>{escape(backend.prompt_version)}</b> · index <b>{escape(facts.collection)}</b>: "
+        f"{facts.documents:,} documents, {facts.chunks:,} chunks"
+        + (' · <a href="logout">Sign out</a>' if signed_in else "")
+    )
+
+
+def choices(counts: dict[str, int], anything: str) -> list[tuple[str, str]]:
+    """Dropdown choices: ``anything`` (no filter) first, then each value with its count."""
+    return [(anything, "")] + [(f"{name} ({count})", name) for name, count in counts.items()]
+
+
+def chat_column(backend: ChatBackend) -> ChatColumn:
+    """The answers, the question box with its button, the legend and the export."""
+    chatbot = gr.Chatbot(
+        label="Answers, every claim cited",
+        elem_id="chat",
+        height=560,
+        buttons=["copy"],
+        feedback_options=None,
+        layout="panel",
+        placeholder="Ask a legal question. Answers come only from the indexed "
+        "sources, each claim cited and checked.",
+    )
+    with gr.Row():
+        question = gr.Textbox(
+            placeholder="e.g. How long may a California landlord keep a deposit?",
+            show_label=False,
+            scale=5,
+            elem_id="question",
+            max_length=backend.settings.max_question_chars,
+        )
+        ask = gr.Button("Ask", variant="primary", scale=1, elem_id="ask")
+    gr.HTML(LEGEND, elem_id="legend")
+    with gr.Accordion("Export this answer (Markdown)", open=False):
+        export = gr.Code(
+            language="markdown",
+            label="Answer, citations and sources",
+            buttons=["copy", "download"],
+            interactive=False,
+            elem_id="export",
+        )
+    return ChatColumn(chatbot, question, ask, export)
+
+
+def search_column(backend: ChatBackend) -> SearchColumn:
+    """The search settings (filters, number of sources, reasoning) and the sources."""
+    facts, retrieve_k = backend.index, backend.settings.retrieve_k
+    with gr.Accordion("Search settings", open=True):
+        jurisdiction = gr.Dropdown(
+            choices=choices(facts.jurisdictions, "Any jurisdiction"),
+            value="",
+            label="Jurisdiction",
+            elem_id="jurisdiction",
+        )
+        topic = gr.Dropdown(
+            choices=choices(facts.topics, "Any topic"),
+            value="",
+            label="Topic",
+            elem_id="topic",
+        )
+        k = gr.Slider(
+            1,
+            max(10, retrieve_k),
+            value=retrieve_k,
+            step=1,
+            label="Number of sources",
+            elem_id="k",
+        )
+        show_reasoning = gr.Checkbox(
+            value=True, label="Show the model's reasoning", elem_id="show-reasoning"
+        )
+    sources = gr.HTML(SOURCES_PLACEHOLDER, label="Sources", elem_id="sources")
+    return SearchColumn(jurisdiction, topic, k, show_reasoning, sources)
+
+
+def wire_questions(turns: ChatTurns, chat: ChatColumn, search: SearchColumn) -> None:
+    """The textbox's Enter and the button both ask, through the one handler."""
+    ask_question = handler(turns)
+    # Inputs in the order of the handler's parameters, outputs in that of TurnOutput's fields.
+    inputs = [
+        chat.question,
+        chat.chatbot,
+        search.sources,
+        search.jurisdiction,
+        search.topic,
+        search.k,
+        search.show_reasoning,
+    ]
+    outputs = [chat.chatbot, search.sources, chat.export, chat.question]
+    chat.question.submit(ask_question, inputs, outputs, api_name="ask")
+    chat.ask.click(ask_question, inputs, outputs, api_name=False)
+
+
+def build_blocks(backend: ChatBackend, *, signed_in: bool = False) -> gr.Blocks:
+    """The page: banner, chat column, sources column, controls, footer."""
+    with gr.Blocks(title="legalrag") as blocks:
+        gr.HTML(banner_html(backend), elem_id="banner")
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=3):
+                chat = chat_column(backend)
+            with gr.Column(scale=2):
+                search = search_column(backend)
+        footer = footer_html(backend, signed_in=signed_in)
+        gr.HTML(f'<div class="notice" id="footer">{footer}</div>')
+        wire_questions(ChatTurns(backend), chat, search)
+    blocks.queue(default_concurrency_limit=backend.settings.chat_concurrency)
+    return blocks
