@@ -30,6 +30,7 @@ from legalrag.app.citations import split_sentences, strip_markers
 from legalrag.app.followups import EarlierTurn
 from legalrag.app.generation import AnswerText, Finished, Reasoning
 from legalrag.app.retrieval import Filters
+from legalrag.errors import LegalragError
 
 if TYPE_CHECKING:
     from legalrag.app.chat.backend import ChatBackend
@@ -91,11 +92,8 @@ def _error(message: str) -> dict[str, Any]:
 
 
 def _describe_error(exc: Exception) -> str:
-    from legalrag.app.generation import GenerationError
-    from legalrag.app.questions import QuestionError
-    from legalrag.index import IndexAccessError
-
-    if isinstance(exc, GenerationError | IndexAccessError | QuestionError):
+    """A user's error (:class:`LegalragError`) as its message; anything else is a bug."""
+    if isinstance(exc, LegalragError):
         return str(exc)
     log.exception("internal error while answering")
     return f"internal error ({type(exc).__name__}); the details are in the server log"
@@ -120,24 +118,21 @@ class ChatTurns:
         user: str | None,
     ) -> Iterator[TurnOutput]:
         """The steps of one turn (``None`` in a field: leave that output as it is)."""
-        from legalrag.app.questions import QuestionError, clean_question
+        from legalrag.app.questions import clean_question
 
         started = time.perf_counter()
         chat = list(history)
+        record_filters = {"jurisdiction": jurisdiction, "topic": topic}
+        accepted = False  # a question refused as it came (empty, too long): not audited
         try:
             question = clean_question(question or "", max_chars=self.settings.max_question_chars)
-        except QuestionError as exc:
-            yield TurnOutput([*chat, _error(str(exc))], None, None, None)
-            return
-        earlier = earlier_turns(history)
-        turn = len(earlier) + 1
-        chat.append({"role": "user", "content": question})
-        yield TurnOutput(chat, None, None, "")
+            accepted, standalone = True, question
+            earlier = earlier_turns(history)
+            turn = len(earlier) + 1
+            chat.append({"role": "user", "content": question})
+            yield TurnOutput(chat, None, None, "")
 
-        filters = Filters(jurisdiction=jurisdiction, topic=topic)
-        record_filters = {"jurisdiction": jurisdiction, "topic": topic}
-        standalone = question
-        try:
+            filters = Filters(jurisdiction=jurisdiction, topic=topic)
             rewrite_started = time.perf_counter()
             rewritten = self.backend.rewriter().rewrite(
                 question,
@@ -178,14 +173,17 @@ class ChatTurns:
                 timings={"rewrite_ms": rewrite_ms},
                 started=started,
             )
-        except Exception as exc:  # shown as a message; the page stays usable
+        except Exception as exc:  # the chat's one catch: shown as a message, the page goes on
             message = _describe_error(exc)
-            for earlier_message in chat:  # a stream cut short: no spinner left turning
-                metadata = earlier_message.get("metadata") or {}
-                if metadata.get("status") == "pending":
-                    metadata["status"] = "done"
+            if accepted:  # the question is on the page and goes in the audit log
+                for earlier_message in chat:  # a stream cut short: no spinner left turning
+                    metadata = earlier_message.get("metadata") or {}
+                    if metadata.get("status") == "pending":
+                        metadata["status"] = "done"
+                self._audit(
+                    user, question, standalone, record_filters, k, None, message, started, {}
+                )
             chat.append(_error(message))
-            self._audit(user, question, standalone, record_filters, k, None, message, started, {})
             yield TurnOutput(chat, None, None, None)
 
     def _answer(
@@ -213,7 +211,7 @@ class ChatTurns:
                     standalone, filters=filters, k=k, on_event=lambda e: events.put(("event", e))
                 )
                 events.put(("done", result))
-            except Exception as exc:  # handed to the page's thread
+            except Exception as exc:  # handed to the page's thread, which shows it
                 events.put(("error", exc))
 
         threading.Thread(target=work, name="legalrag-answer", daemon=True).start()
