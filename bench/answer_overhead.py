@@ -42,8 +42,9 @@ from legalrag.app.citations import (  # noqa: E402
     split_sentences,
     verify_citations,
 )
-from legalrag.app.engine import AnswerEngine, make_generator  # noqa: E402
-from legalrag.app.retrieval import RetrievedPassage, open_retriever  # noqa: E402
+from legalrag.app.engine import AnswerEngine  # noqa: E402
+from legalrag.app.retrieval import RetrievedPassage  # noqa: E402
+from legalrag.factory import make_engine, open_retriever  # noqa: E402
 from legalrag.ingest.run import ingest  # noqa: E402
 from legalrag.settings import load_settings  # noqa: E402
 
@@ -102,7 +103,7 @@ def main() -> None:
             relevance_floor=-1.0,  # every question gets its 8 sources: no gate
         )
         retriever = open_retriever(settings)
-        engine = AnswerEngine(settings, retriever, make_generator(settings))
+        engine = make_engine(settings, retriever)
         try:
             figures_out = _measure(engine, url, questions, count)
         finally:

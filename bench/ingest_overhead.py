@@ -27,13 +27,13 @@ keep_local(hub_needed=False)
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import figures  # noqa: E402
 
-from legalrag.embedding import make_embedder  # noqa: E402
-from legalrag.index import open_for_writing  # noqa: E402
+from legalrag.factory import make_embedder, open_store_for_writing  # noqa: E402
 from legalrag.ingest.chunking import Chunker  # noqa: E402
 from legalrag.ingest.records import SourceDocument  # noqa: E402
 from legalrag.ingest.run import ingest_items  # noqa: E402
 from legalrag.ingest.sources import read_sample  # noqa: E402
 from legalrag.settings import Settings, load_settings  # noqa: E402
+from legalrag.store import ChunkMetadata, ModelStamp, StoredChunk  # noqa: E402
 
 
 def _chunks(settings: Settings, records: list[SourceDocument]) -> list[str]:
@@ -160,20 +160,18 @@ def _model_path(settings: Settings) -> str:
 
 def _chroma_write_rate(settings: Settings, texts: list[str], vectors: Any) -> float:
     embedder_name, dimension = "bench/precomputed", int(vectors.shape[1])
-    index = open_for_writing(settings, embedder_name, dimension)
+    store = open_store_for_writing(settings, ModelStamp(embedder_name, dimension))
+    chunks = [
+        StoredChunk(f"c{i}", text, ChunkMetadata(f"d{i // 4}"), vectors[i])
+        for i, text in enumerate(texts)
+    ]
     try:
         started = time.perf_counter()
-        for offset in range(0, len(texts), settings.write_batch_size):
-            part = slice(offset, offset + settings.write_batch_size)
-            index.collection.upsert(
-                ids=[f"c{i}" for i in range(len(texts))][part],
-                embeddings=vectors[part],
-                documents=texts[part],
-                metadatas=[{"document_id": f"d{i // 4}"} for i in range(len(texts))][part],
-            )
+        for offset in range(0, len(chunks), settings.write_batch_size):
+            store.upsert(chunks[offset : offset + settings.write_batch_size])
         return len(texts) / (time.perf_counter() - started)
     finally:
-        index.close()
+        store.close()
 
 
 if __name__ == "__main__":

@@ -34,9 +34,8 @@ sys.path[:0] = [str(ROOT), str(ROOT.parent / "tests")]
 import figures  # noqa: E402
 from fake_llm import Script, start_fake_llm  # noqa: E402
 
-from legalrag.app.engine import AnswerEngine, make_generator  # noqa: E402
-from legalrag.app.retrieval import open_retriever  # noqa: E402
 from legalrag.embedding import known_model  # noqa: E402
+from legalrag.factory import make_engine, open_retriever  # noqa: E402
 from legalrag.ingest.records import SourceDocument  # noqa: E402
 from legalrag.ingest.run import ingest_items  # noqa: E402
 from legalrag.ingest.sources import read_sample  # noqa: E402
@@ -129,7 +128,7 @@ def main() -> None:
             )
             ours_report = ingest_items(settings, iter(records), quiet=True)
             retriever = open_retriever(settings)
-            engine = AnswerEngine(settings, retriever, make_generator(settings))
+            engine = make_engine(settings, retriever)
             lc_retriever, chain, lc_chunks, lc_index_s = _langchain_pipeline(
                 records, Path(tmp) / "langchain", model, fake.url
             )

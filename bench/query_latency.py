@@ -31,8 +31,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import figures  # noqa: E402
 import synthetic  # noqa: E402
 
-from legalrag.app.retrieval import Filters, Retriever, context_token_counter  # noqa: E402
+from legalrag.app.retrieval import BM25Index, Filters, Retriever  # noqa: E402
+from legalrag.factory import context_token_counter, open_store, open_store_for_writing  # noqa: E402
 from legalrag.settings import Settings, load_settings  # noqa: E402
+from legalrag.store import ModelStamp  # noqa: E402
+from legalrag.store.chroma import chroma_where  # noqa: E402
 
 FILTERS = {
     "none": Filters(),
@@ -56,11 +59,10 @@ def _settings(data_dir: Path) -> Settings:
 
 def build(size: int, data_dir: Path) -> dict[str, Any]:
     """Write ``size`` synthetic chunks into a fresh index at ``data_dir`` (raw ``add``)."""
-    from legalrag.index import open_for_writing
-
     shutil.rmtree(data_dir, ignore_errors=True)
     embedder = synthetic.HashingEmbedder()
-    index = open_for_writing(_settings(data_dir), embedder.model_name, embedder.dimension)
+    stamp = ModelStamp(embedder.model_name, embedder.dimension)
+    index = open_store_for_writing(_settings(data_dir), stamp)
     embed_s = add_s = 0.0
     try:
         for batch in synthetic.chunk_batches(size, index.max_batch_size):
@@ -68,7 +70,7 @@ def build(size: int, data_dir: Path) -> dict[str, Any]:
             vectors = embedder.embed_ids(batch.word_ids)
             embed_s += time.perf_counter() - started
             started = time.perf_counter()
-            index.collection.add(
+            index.collection.add(  # raw, as the baseline: no store overhead
                 ids=batch.ids,
                 embeddings=vectors,
                 documents=batch.documents,
@@ -84,23 +86,25 @@ def build(size: int, data_dir: Path) -> dict[str, Any]:
 def measure(size: int, data_dir: Path, queries: int, raw_filtered: int) -> dict[str, Any]:
     """Every stage and filter, alternating per question, against raw Chroma (whose
     filtered queries, seconds each at 1M chunks, on the first ``raw_filtered`` only)."""
-    from legalrag.app.lexical import LexicalIndex
-    from legalrag.index import open_for_reading
-
     settings = _settings(data_dir)
     embedder = synthetic.HashingEmbedder()
     baseline_with_model = figures.rss_mib()  # the word vectors are the bench's, not ours
-    collection = open_for_reading(settings, embedder.model_name, embedder.dimension)
+    store = open_store(settings, embedder)
+    collection = store.collection  # raw Chroma, the baseline
     started = time.perf_counter()
-    lexical = LexicalIndex.for_collection(collection, settings.bm25_dir)
+    bm25 = BM25Index.for_store(store, settings.bm25_dir)
     bm25_first_s = time.perf_counter() - started  # built, unless an earlier run cached it
     started = time.perf_counter()
-    lexical = LexicalIndex.for_collection(collection, settings.bm25_dir)
+    bm25 = BM25Index.for_store(store, settings.bm25_dir)
     bm25_load_s = time.perf_counter() - started  # what a restarted server pays
     count_tokens = context_token_counter(settings)
     retrievers = {
         name: Retriever(
-            settings.model_copy(update=stages), collection, embedder, lambda: lexical, count_tokens
+            settings.model_copy(update=stages).retrieval,
+            store,
+            embedder,
+            lambda: bm25,
+            count_tokens,
         )
         for name, stages in STAGES.items()
     }
@@ -118,7 +122,7 @@ def measure(size: int, data_dir: Path, queries: int, raw_filtered: int) -> dict[
 
     calls = {}
     for filter_name, filters in FILTERS.items():
-        where = filters.where()
+        where = chroma_where(filters)
         calls[("raw chroma", filter_name)] = lambda i, w=where: raw(vectors[i], w)
         for stage, retriever in retrievers.items():
             calls[(stage, filter_name)] = lambda i, r=retriever, f=filters: r.retrieve(
@@ -159,7 +163,7 @@ def measure(size: int, data_dir: Path, queries: int, raw_filtered: int) -> dict[
 
 def minilm_query_embedding(repeats: int) -> dict[str, float]:
     """What the offline default query embedder adds to every retrieval."""
-    from legalrag.embedding import make_embedder
+    from legalrag.factory import make_embedder
 
     embedder = make_embedder(load_settings())
     questions = synthetic.questions(repeats)

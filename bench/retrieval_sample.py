@@ -19,7 +19,7 @@ from legalrag.privacy import keep_local
 
 keep_local(hub_needed=False)
 
-from legalrag.app.retrieval import open_retriever  # noqa: E402
+from legalrag.factory import open_retriever  # noqa: E402
 from legalrag.ingest.run import ingest  # noqa: E402
 from legalrag.settings import load_settings  # noqa: E402
 

@@ -105,26 +105,18 @@ def _wait(processes: list[subprocess.Popen]) -> list[dict[str, Any]]:
 
 
 def _contents(url: str, collection: str) -> dict[str, tuple]:
-    import chromadb
     import numpy as np
-    from chromadb.config import Settings as ChromaSettings
 
-    port = int(url.rsplit(":", 1)[1])
-    client = chromadb.HttpClient(
-        host="127.0.0.1", port=port, settings=ChromaSettings(anonymized_telemetry=False)
-    )
+    from legalrag.factory import open_store
+    from legalrag.settings import load_settings
+
+    store = open_store(load_settings(chroma_url=url, collection=collection))
     found = {}
-    got = client.get_collection(collection)
-    offset = 0
-    while True:
-        page = got.get(include=["documents", "metadatas", "embeddings"], limit=5000, offset=offset)
-        for chunk_id, text, meta, vector in zip(
-            page["ids"], page["documents"], page["metadatas"], page["embeddings"], strict=True
-        ):
-            found[chunk_id] = (text, json.dumps(meta, sort_keys=True), np.asarray(vector))
-        if len(page["ids"]) < 5000:
-            return found
-        offset += 5000
+    for page in store.pages(with_text=True, with_vectors=True, page_size=5000):
+        for chunk in page:
+            meta = json.dumps(chunk.metadata.to_store(), sort_keys=True)
+            found[chunk.id] = (chunk.text, meta, np.asarray(chunk.vector))
+    return found
 
 
 def main() -> None:

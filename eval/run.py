@@ -63,14 +63,11 @@ def ranking_depth(settings: Settings) -> int:
 
 def open_context(settings: Settings, *, embedder: Any = None) -> EvalContext:
     """Open the index once, load the model once, and build what the questions need."""
-    from legalrag.app.engine import AnswerEngine, make_generator
-    from legalrag.app.retrieval import open_retriever
+    from legalrag.factory import make_embedder, make_engine, open_retriever
 
     judge: Judge = _AnswersOff()
     if settings.eval_answers:
         if settings.judge_base_url and embedder is None:
-            from legalrag.embedding import make_embedder
-
             embedder = make_embedder(settings)  # loaded once, shared with the retrievers
         # The judge first: one that is down stops the run before the index is opened.
         judge = make_judge(settings, embedder)
@@ -81,8 +78,7 @@ def open_context(settings: Settings, *, embedder: Any = None) -> EvalContext:
     embedder = ranker.embedder or embedder
     engine = None
     if settings.eval_answers:
-        retriever = open_retriever(settings, embedder)
-        engine = AnswerEngine(settings, retriever, make_generator(settings))
+        engine = make_engine(settings, open_retriever(settings, embedder))
     return EvalContext(settings, ranker, engine, judge, depth)
 
 
@@ -272,9 +268,9 @@ def run_questions(
 
 def corpus_fingerprint(retriever: Retriever) -> tuple[str, int]:
     """(fingerprint of the indexed chunk ids, chunk count): which corpus the figures are for."""
-    from legalrag.app.lexical import fingerprint
+    from legalrag.app.retrieval import fingerprint
 
-    ids = retriever.collection.get(include=[])["ids"]
+    ids = retriever.store.ids()
     return fingerprint(ids), len(ids)
 
 

@@ -1,7 +1,7 @@
-"""Records → chunks → vectors → Chroma, streaming, idempotent and resumable.
+"""Records → chunks → vectors → the chunk store, streaming, idempotent and resumable.
 
 Documents are gathered into batches of about ``write_batch_size`` chunks. For each
-batch, one query asks Chroma which chunk ids these documents already have:
+batch, one query asks the store which chunk ids these documents already have:
 
 - chunks already present are not embedded again (a killed run resumes where it
   stopped, and a re-run embeds nothing);
@@ -24,11 +24,12 @@ from typing import TYPE_CHECKING, Any, TextIO
 from legalrag.ingest.chunking import Chunk, Chunker
 from legalrag.ingest.partition import WHOLE, Partition
 from legalrag.ingest.records import Rejected, SourceDocument
+from legalrag.store import ChunkMetadata, StoredChunk
 
 if TYPE_CHECKING:
     from legalrag.embedding import Embedder
-    from legalrag.index import WritableIndex
     from legalrag.ingest.progress import IngestProgress
+    from legalrag.store import ChunkStore
 
 REJECTS_SHOWN = 20
 log = logging.getLogger(__name__)
@@ -86,7 +87,7 @@ class Ingestor:
     def __init__(
         self,
         *,
-        index: WritableIndex,
+        store: ChunkStore,
         embedder: Embedder,
         chunker: Chunker,
         write_batch_size: int,
@@ -94,12 +95,12 @@ class Ingestor:
         partition: Partition = WHOLE,
         rejects_log: Path | None = None,
     ) -> None:
-        self.collection = index.collection
+        self.store = store
         self.embedder = embedder
         self.chunker = chunker
         self.write_batch_size = write_batch_size
-        # Chroma refuses batches over its own limit.
-        self.upsert_batch_size = min(write_batch_size, index.max_batch_size)
+        # A store refuses batches over its own limit.
+        self.upsert_batch_size = min(write_batch_size, store.max_batch_size)
         self.progress = progress
         self.partition = partition
         self.rejects_log = rejects_log
@@ -147,14 +148,10 @@ class Ingestor:
         log_file.flush()
         return log_file
 
-    def _existing_chunk_ids(self, document_ids: list[str]) -> set[str]:
-        found = self.collection.get(where={"document_id": {"$in": document_ids}}, include=[])
-        return set(found["ids"])
-
     def _flush(self, batch: _Batch) -> None:
         if not batch.documents:
             return
-        existing = self._existing_chunk_ids(list(batch.documents))
+        existing = self.store.ids_of_documents(list(batch.documents))
         wanted: set[str] = set()
         to_write: list[tuple[Chunk, SourceDocument]] = []
         for document, chunks in batch.documents.values():
@@ -171,18 +168,18 @@ class Ingestor:
             part = to_write[offset : offset + self.upsert_batch_size]
             vectors = self.embedder.embed_documents([chunk.text for chunk, _ in part])
             self.progress.advance("embed", len(part))
-            self.collection.upsert(
-                ids=[chunk.id for chunk, _ in part],
-                embeddings=vectors,
-                documents=[chunk.text for chunk, _ in part],
-                metadatas=[_chunk_metadata(chunk, document) for chunk, document in part],
+            self.store.upsert(
+                [
+                    StoredChunk(chunk.id, chunk.text, _chunk_metadata(chunk, document), vector)
+                    for (chunk, document), vector in zip(part, vectors, strict=True)
+                ]
             )
             self.progress.advance("write", len(part))
             self.report.chunks_embedded += len(part)
 
         stale = sorted(existing - wanted)
         if stale:
-            self.collection.delete(ids=stale)
+            self.store.delete(stale)
             self.report.chunks_removed += len(stale)
         self.report.documents_ingested += len(batch.documents)
         self.report.chunks += len(wanted)
@@ -196,7 +193,5 @@ class Ingestor:
         )
 
 
-def _chunk_metadata(chunk: Chunk, document: SourceDocument) -> dict[str, str | int]:
-    meta = document.metadata()
-    meta.update({"chunk_index": chunk.index, "start": chunk.start, "end": chunk.end})
-    return meta
+def _chunk_metadata(chunk: Chunk, document: SourceDocument) -> ChunkMetadata:
+    return document.metadata(chunk_index=chunk.index, start=chunk.start, end=chunk.end)

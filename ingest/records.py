@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from legalrag.store import ChunkMetadata
+
 _TITLE = re.compile(r"^\s*Title:\s*(.+)$", re.MULTILINE)
 _DATE_FORMATS = ("%m-%d-%Y", "%Y-%m-%d")
 
@@ -31,20 +33,21 @@ class SourceDocument:
     jurisdiction: str = ""
     topic: str = ""
 
-    def metadata(self) -> dict[str, str | int]:
-        """Document-level metadata for each of its chunks (Chroma takes no None)."""
-        meta: dict[str, str | int] = {"document_id": self.document_id, "source": self.source}
-        for key in ("title", "url", "jurisdiction", "topic"):
-            value = getattr(self, key)
-            if value:
-                meta[key] = value
-        if self.created is not None:
-            meta["created"] = self.created.isoformat()
-            # An integer YYYYMMDD, so the app can filter date ranges with $gte/$lte.
-            meta["created_day"] = int(self.created.strftime("%Y%m%d"))
-        if self.downloaded is not None:
-            meta["downloaded"] = self.downloaded.isoformat()
-        return meta
+    def metadata(self, *, chunk_index: int = 0, start: int = 0, end: int = 0) -> ChunkMetadata:
+        """The metadata one of its chunks carries (that chunk's place given)."""
+        return ChunkMetadata(
+            document_id=self.document_id,
+            source=self.source,
+            title=self.title,
+            url=self.url,
+            jurisdiction=self.jurisdiction,
+            topic=self.topic,
+            created="" if self.created is None else self.created.isoformat(),
+            downloaded="" if self.downloaded is None else self.downloaded.isoformat(),
+            chunk_index=chunk_index,
+            start=start,
+            end=end,
+        )
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,6 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from legalrag.embedding import make_embedder
-from legalrag.index import WritableIndex, open_for_writing
 from legalrag.ingest.chunking import Chunker
 from legalrag.ingest.partition import WHOLE, Partition
 from legalrag.ingest.pipeline import Ingestor, IngestReport
@@ -30,6 +28,7 @@ if TYPE_CHECKING:
 
     from legalrag.embedding import Embedder
     from legalrag.settings import Settings
+    from legalrag.store import ChunkStore
 
 
 class Source(StrEnum):
@@ -111,18 +110,21 @@ def ingest_items(
     documents_total: int | None = None,
 ) -> IngestReport:
     """Ingest already-opened records (any iterable, consumed lazily)."""
+    from legalrag.factory import make_embedder, open_store_for_writing
+    from legalrag.store import ModelStamp
+
     embedder = make_embedder(settings)
-    index = open_for_writing(settings, embedder.model_name, embedder.dimension)
+    store = open_store_for_writing(settings, ModelStamp(embedder.model_name, embedder.dimension))
     try:
-        return _run(settings, items, index, embedder, partition, quiet, console, documents_total)
+        return _run(settings, items, store, embedder, partition, quiet, console, documents_total)
     finally:
-        index.close()
+        store.close()
 
 
 def _run(
     settings: Settings,
     items: Iterable[Item],
-    index: WritableIndex,
+    store: ChunkStore,
     embedder: Embedder,
     partition: Partition,
     quiet: bool,
@@ -138,7 +140,7 @@ def _run(
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     with IngestProgress(quiet=quiet, console=console, documents_total=documents_total) as progress:
         ingestor = Ingestor(
-            index=index,
+            store=store,
             embedder=embedder,
             chunker=chunker,
             write_batch_size=settings.write_batch_size,

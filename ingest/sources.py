@@ -15,10 +15,10 @@ from typing import BinaryIO
 
 from legalrag.errors import SourceError
 from legalrag.ingest.records import Rejected, SourceDocument, parse_record, title_of
+from legalrag.store.schema import SAMPLE_SOURCE
 
 Item = SourceDocument | Rejected
 
-SAMPLE_SOURCE = "sample"
 JSONL_SUFFIXES = (".jsonl",)
 TEXT_SUFFIXES = (".txt", ".md")
 # Row counts published for pile-of-law's legal-advice files, to catch a partial read.

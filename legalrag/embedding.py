@@ -12,12 +12,9 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 from legalrag.errors import EmbeddingModelError
-
-if TYPE_CHECKING:
-    from legalrag.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -178,15 +175,3 @@ class SentenceTransformerEmbedder:
             show_progress_bar=False,
         )
         return vector[0].tolist()
-
-
-def make_embedder(settings: Settings) -> Embedder:
-    """The embedder the settings name."""
-    return SentenceTransformerEmbedder(
-        settings.embedding_model,
-        device=settings.embedding_device,
-        batch_size=settings.embedding_batch_size,
-        query_instruction=settings.embedding_query_instruction,
-        trust_remote_code=settings.embedding_trust_remote_code,
-        dtype=settings.embedding_dtype,
-    )

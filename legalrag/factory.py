@@ -9,21 +9,62 @@ here.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
+
+from legalrag.errors import TokenizerError
 
 if TYPE_CHECKING:
     from legalrag.app.engine import AnswerEngine
+    from legalrag.app.followups import QuestionRewriter
     from legalrag.app.generation import Generator
+    from legalrag.app.reranking import Reranker
     from legalrag.app.retrieval import Retriever
+    from legalrag.app.support_check import SupportChecker
     from legalrag.embedding import Embedder
     from legalrag.settings import Settings
+    from legalrag.store import ChunkStore, ModelStamp
 
 
 def make_embedder(settings: Settings) -> Embedder:
-    """The embedder the settings name."""
-    from legalrag.embedding import make_embedder as build
+    """The embedder the settings name (sentence-transformers, the bundled MiniLM by default)."""
+    from legalrag.embedding import SentenceTransformerEmbedder
 
-    return build(settings)
+    return SentenceTransformerEmbedder(
+        settings.embedding_model,
+        device=settings.embedding_device,
+        batch_size=settings.embedding_batch_size,
+        query_instruction=settings.embedding_query_instruction,
+        trust_remote_code=settings.embedding_trust_remote_code,
+        dtype=settings.embedding_dtype,
+    )
+
+
+def open_store(settings: Settings, embedder: Embedder | None = None) -> ChunkStore:
+    """The configured chunk store, for reading; refuses another model's index when
+    ``embedder`` is given. A missing index fails here, before any model loads."""
+    from legalrag.store import ModelStamp, require_model
+    from legalrag.store.chroma import ChromaChunkStore
+
+    store = ChromaChunkStore.open(settings.store)
+    if embedder is not None:
+        require_model(store, ModelStamp(embedder.model_name, embedder.dimension))
+    return store
+
+
+def open_store_for_writing(settings: Settings, stamp: ModelStamp) -> ChunkStore:
+    """The configured chunk store to ingest into (created on first use, stamped with
+    the model; another model's index is refused). :meth:`~ChunkStore.close` it."""
+    from legalrag.store import require_model
+    from legalrag.store.chroma import ChromaChunkStore
+
+    store = ChromaChunkStore.open_for_writing(settings.store, stamp)
+    try:
+        require_model(store, stamp)
+    except BaseException:
+        store.close()
+        raise
+    return store
 
 
 def open_retriever(settings: Settings, embedder: Embedder | None = None) -> Retriever:
@@ -31,16 +72,101 @@ def open_retriever(settings: Settings, embedder: Embedder | None = None) -> Retr
 
     ``embedder``: one already loaded (a process shares one), else loaded here.
     """
-    from legalrag.app.retrieval import open_retriever as build
+    from legalrag.app.retrieval import BM25Index, Retriever
 
-    return build(settings, embedder)
+    store = open_store(settings)  # a missing index fails before the model loads
+    if not settings.retrieval_dense:
+        embedder = None
+    elif embedder is None:
+        embedder = make_embedder(settings)
+    if embedder is not None:
+        from legalrag.store import ModelStamp, require_model
+
+        require_model(store, ModelStamp(embedder.model_name, embedder.dimension))
+    return Retriever(
+        settings.retrieval,
+        store,
+        embedder,
+        lambda: BM25Index.for_store(store, settings.bm25_dir),
+        context_token_counter(settings),
+        make_reranker(settings),
+    )
+
+
+def context_token_counter(settings: Settings) -> Callable[[str], int]:
+    """Counts tokens as the generator will: its own tokenizer when named, else tiktoken."""
+    if settings.llm_tokenizer:
+        from transformers import AutoTokenizer
+
+        try:
+            tokenizer = AutoTokenizer.from_pretrained(settings.llm_tokenizer)
+        except OSError as exc:
+            raise TokenizerError(
+                f"cannot load the generator's tokenizer {settings.llm_tokenizer!r}: {exc}"
+            ) from None
+        return lambda text: len(tokenizer(text, add_special_tokens=False)["input_ids"])
+    from legalrag.tokens import tiktoken_encoding
+
+    encoding = tiktoken_encoding(settings.data_dir / "tiktoken")
+    return lambda text: len(encoding.encode(text, disallowed_special=()))
+
+
+def make_reranker(settings: Settings) -> Reranker | None:
+    """The reranker the settings name, if any."""
+    if settings.reranker == "cross-encoder":
+        from legalrag.app.reranking import CrossEncoderReranker
+
+        assert settings.reranker_model is not None  # checked by Settings
+        return CrossEncoderReranker(settings.reranker_model, device=settings.reranker_device_name)
+    if settings.reranker == "llm":
+        from legalrag.app.reranking import ReasoningReranker
+
+        return ReasoningReranker(make_generator(settings))
+    return None
 
 
 def make_generator(settings: Settings) -> Generator:
     """The configured endpoint, or the offline extractive answerer without one."""
-    from legalrag.app.engine import make_generator as build
+    if settings.llm_base_url:
+        from legalrag.app.generation import OpenAICompatibleGenerator
 
-    return build(settings)
+        return OpenAICompatibleGenerator(settings.llm)
+    from legalrag.app.generation import ExtractiveGenerator
+
+    return ExtractiveGenerator()
+
+
+def make_support_checker(
+    settings: Settings, embedder: Embedder | None, generator: Generator
+) -> SupportChecker:
+    """The model's support check when asked for and the generator can answer a plain
+    prompt; else the offline score (with ``embedder``'s cosine when there is one)."""
+    from legalrag.app import support_check
+
+    if settings.support_check == "llm" and generator.capabilities.complete:
+        return support_check.every_answer(support_check.ModelSupportCheck(generator))
+    if embedder is None:
+        from legalrag.app.citations import lexical_support
+
+        return support_check.every_answer(lexical_support)
+    return support_check.embedding_support_check(embedder.embed_documents)
+
+
+def make_rewriter(settings: Settings, generator: Generator) -> QuestionRewriter:
+    """The chat's follow-up rewriter: the model when asked for (auto: when an endpoint
+    is configured) and the generator can answer a plain prompt, else offline."""
+    from legalrag.app.followups import ModelRewriter, OfflineRewriter
+
+    wants_model = settings.chat_rewrite == "llm" or (
+        settings.chat_rewrite == "auto" and settings.llm_base_url
+    )
+    if wants_model and generator.capabilities.complete:
+        return ModelRewriter(
+            generator,
+            max_tokens=settings.chat_rewrite_max_tokens,
+            max_chars=settings.max_question_chars,
+        )
+    return OfflineRewriter()
 
 
 def make_engine(
@@ -49,8 +175,7 @@ def make_engine(
     """The answer engine over ``retriever`` and ``generator`` (each built here when None)."""
     from legalrag.app.engine import AnswerEngine
 
-    return AnswerEngine(
-        settings,
-        retriever if retriever is not None else open_retriever(settings),
-        generator if generator is not None else make_generator(settings),
-    )
+    retriever = retriever if retriever is not None else open_retriever(settings)
+    generator = generator if generator is not None else make_generator(settings)
+    support = make_support_checker(settings, retriever.embedder, generator)
+    return AnswerEngine(settings, retriever, generator, support)

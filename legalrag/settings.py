@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import platformdirs
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -29,6 +29,56 @@ DEFAULT_CONFIG_FILE = Path("legalrag.toml")
 # The TOML file is chosen per call of load_settings; pydantic-settings reads the
 # file path from the class, so it travels here rather than through a global.
 _toml_file: ContextVar[Path | None] = ContextVar("_toml_file", default=None)
+
+
+class StoreSettings(BaseModel):
+    """Where the chunk store is and how to reach it (a view of :class:`Settings`)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    chroma_dir: Path
+    chroma_url: str | None
+    chroma_auth_token: SecretStr | None
+    collection: str
+
+    @property
+    def location(self) -> str:
+        """Where the index lives, for messages."""
+        return self.chroma_url or str(self.chroma_dir)
+
+
+class RetrievalSettings(BaseModel):
+    """How sources are found and selected (a view of :class:`Settings`)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    retrieve_k: int
+    dense: bool
+    bm25: bool
+    candidates: int
+    rrf_k: int
+    jurisdiction_boost: bool
+    jurisdiction_boost_weight: float
+    relevance_floor: float
+    rerank_candidates: int
+    context_max_tokens: int
+
+
+class EndpointSettings(BaseModel):
+    """One OpenAI-compatible endpoint: the answering model's (``llm_*``) or the judge's
+    (``judge_*``), the same shape for both (a view of :class:`Settings`)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    base_url: str | None
+    model: str | None  # None: the first model the endpoint lists
+    api_key: SecretStr | None
+    timeout_s: float
+    retries: int
+    max_tokens: int
+    retry_backoff_s: float = 1.0  # doubling; the judge's retries are the SDK's own
+    temperature: float | None = None  # None: the server's default (the judge's case)
+    top_p: float | None = None
 
 
 def default_data_dir() -> Path:
@@ -125,6 +175,11 @@ class Settings(BaseSettings):
     )
     reranker_model: str | None = Field(
         default=None, description="The cross-encoder to load (none ships offline)."
+    )
+    reranker_device: str | None = Field(
+        default=None,
+        description="Where the cross-encoder runs (cpu, cuda, ...); unset: as the embedder, "
+        "cpu for auto.",
     )
     rerank_candidates: int = Field(default=20, ge=1, description="Fused chunks reranked.")
     support_check: Literal["offline", "llm"] = Field(
@@ -250,6 +305,35 @@ class Settings(BaseSettings):
         default=Path("eval-report"), description="Where report.json, report.md, rows go."
     )
 
+    # --- endpoint groups: the answering model and the judge, one shape -------------
+
+    @property
+    def llm(self) -> EndpointSettings:
+        """The answering model's endpoint (``llm_*``)."""
+        return EndpointSettings(
+            base_url=self.llm_base_url,
+            model=self.llm_model,
+            api_key=self.llm_api_key,
+            timeout_s=self.llm_timeout_s,
+            retries=self.llm_retries,
+            max_tokens=self.llm_max_tokens,
+            retry_backoff_s=self.llm_retry_backoff_s,
+            temperature=self.llm_temperature,
+            top_p=self.llm_top_p,
+        )
+
+    @property
+    def judge(self) -> EndpointSettings:
+        """The RAGAS judge's endpoint (``judge_*``)."""
+        return EndpointSettings(
+            base_url=self.judge_base_url,
+            model=self.judge_model,
+            api_key=self.judge_api_key,
+            timeout_s=self.judge_timeout_s,
+            retries=self.judge_retries,
+            max_tokens=self.judge_max_tokens,
+        )
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -312,6 +396,41 @@ class Settings(BaseSettings):
     def chroma_dir(self) -> Path:
         """The embedded Chroma folder."""
         return self.chroma_path or self.data_dir / "chroma"
+
+    # --- typed group views: what each part takes instead of the whole Settings -------
+
+    @property
+    def store(self) -> StoreSettings:
+        """The chunk store's settings."""
+        return StoreSettings(
+            chroma_dir=self.chroma_dir,
+            chroma_url=self.chroma_url,
+            chroma_auth_token=self.chroma_auth_token,
+            collection=self.collection,
+        )
+
+    @property
+    def retrieval(self) -> RetrievalSettings:
+        """The retriever's settings."""
+        return RetrievalSettings(
+            retrieve_k=self.retrieve_k,
+            dense=self.retrieval_dense,
+            bm25=self.retrieval_bm25,
+            candidates=self.retrieval_candidates,
+            rrf_k=self.rrf_k,
+            jurisdiction_boost=self.jurisdiction_boost,
+            jurisdiction_boost_weight=self.jurisdiction_boost_weight,
+            relevance_floor=self.relevance_floor,
+            rerank_candidates=self.rerank_candidates,
+            context_max_tokens=self.context_max_tokens,
+        )
+
+    @property
+    def reranker_device_name(self) -> str:
+        """The cross-encoder's device: its own setting, else the embedder's (cpu for auto)."""
+        if self.reranker_device:
+            return self.reranker_device
+        return "cpu" if self.embedding_device == "auto" else self.embedding_device
 
     @property
     def bm25_dir(self) -> Path:

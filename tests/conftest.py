@@ -47,7 +47,7 @@ def make_settings(data_dir: Path, **overrides):
 
 def make_retriever(settings, embedder, **overrides):
     """A retriever over ``settings``' index that reuses the session's embedder."""
-    from legalrag.app.retrieval import open_retriever
+    from legalrag.factory import open_retriever
 
     return open_retriever(settings.model_copy(update=overrides), embedder)
 

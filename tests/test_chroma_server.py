@@ -13,8 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from legalrag.index import IndexUnavailableError, index_info, make_client
+from legalrag.errors import StoreUnavailableError
+from legalrag.factory import open_store
 from legalrag.ingest.run import ingest
+from legalrag.store import describe_store
+from legalrag.store.chroma import make_client
 from tests.conftest import free_port, make_settings, run_cli
 
 
@@ -79,7 +82,7 @@ def test_ingest_through_the_url_setting_reaches_the_server(
     host_port = chroma_server.removeprefix("http://").split(":")
     client = chromadb.HttpClient(host=host_port[0], port=int(host_port[1]))
     assert client.get_collection("legal_advice").count() == report.chunks
-    info = index_info(settings)
+    info = describe_store(open_store(settings))
     assert info.location == chroma_server and info.documents == 12
     # The CLI sees the same server.
     result = run_cli("index", "info", "--json", env={"LEGALRAG_CHROMA_URL": chroma_server})
@@ -89,8 +92,8 @@ def test_ingest_through_the_url_setting_reaches_the_server(
 
 def test_a_server_that_is_down_is_a_clear_error(tmp_path: Path) -> None:
     url = f"http://127.0.0.1:{free_port()}"
-    with pytest.raises(IndexUnavailableError, match="not reachable"):
-        make_client(make_settings(tmp_path, chroma_url=url))
+    with pytest.raises(StoreUnavailableError, match="not reachable"):
+        make_client(make_settings(tmp_path, chroma_url=url).store)
     result = run_cli("index", "info", env={"LEGALRAG_CHROMA_URL": url})
     assert result.returncode == 3
     assert url in result.stderr and "Traceback" not in result.stderr

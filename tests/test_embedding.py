@@ -9,12 +9,12 @@ import pytest
 
 from legalrag.embedding import (
     Embedder,
-    EmbeddingModelError,
     SentenceTransformerEmbedder,
     known_model,
-    make_embedder,
     model_is_local,
 )
+from legalrag.errors import EmbeddingModelError
+from legalrag.factory import make_embedder
 from legalrag.settings import load_settings
 
 

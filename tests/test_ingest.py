@@ -7,17 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from legalrag.index import (
-    IndexBusyError,
-    IndexMismatchError,
-    IndexNotFoundError,
-    index_info,
-    open_for_reading,
-    open_for_writing,
-)
+from legalrag.errors import IndexBusyError, IndexMismatchError, IndexNotFoundError
+from legalrag.factory import open_store, open_store_for_writing
 from legalrag.ingest.partition import Partition
 from legalrag.ingest.run import ingest
 from legalrag.ingest.sources import sample_corpus_file
+from legalrag.store import ModelStamp, describe_store
 from tests.conftest import make_settings, run_cli, write_jsonl
 
 
@@ -28,7 +23,7 @@ def _sample_records() -> list[dict]:
 
 def _snapshot(settings) -> dict[str, tuple[str, dict]]:
     """Every chunk of the index: id -> (text, metadata)."""
-    got = open_for_reading(settings).get(include=["documents", "metadatas"])
+    got = open_store(settings).collection.get(include=["documents", "metadatas"])
     return {
         i: (d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
     }
@@ -40,7 +35,7 @@ def test_clean_ingest_of_the_sample_corpus(sample_index) -> None:
     assert report.rejected_count == 0
     assert report.documents_read == report.documents_ingested == len(records)
     assert report.chunks == report.chunks_embedded > len(records)
-    info = index_info(settings)
+    info = describe_store(open_store(settings))
     assert info.documents == len(records)
     assert info.chunks == report.chunks
     assert info.embedding_model == "sentence-transformers/all-MiniLM-L6-v2"
@@ -127,12 +122,12 @@ def test_malformed_lines_are_counted_and_change_nothing(tmp_path: Path) -> None:
 
 def test_opening_an_index_with_another_model_is_refused(tmp_path: Path, embedder) -> None:
     settings = make_settings(tmp_path / "data")
-    open_for_writing(settings, "Alibaba-NLP/gte-Qwen2-7B-instruct", 3584).close()
+    open_store_for_writing(settings, ModelStamp("Alibaba-NLP/gte-Qwen2-7B-instruct", 3584)).close()
     with pytest.raises(IndexMismatchError, match="gte-Qwen2-7B-instruct"):
         ingest(settings, quiet=True, limit=2)
     with pytest.raises(IndexMismatchError):
-        open_for_reading(settings, embedder.model_name, embedder.dimension)
-    assert open_for_reading(settings).count() == 0
+        open_store(settings, embedder)
+    assert open_store(settings).count() == 0
 
 
 def test_cli_reports_model_mismatch_and_missing_index_in_one_line(tmp_path: Path) -> None:
@@ -142,7 +137,9 @@ def test_cli_reports_model_mismatch_and_missing_index_in_one_line(tmp_path: Path
     assert "no index" in missing.stderr and "legalrag ingest" in missing.stderr
     assert "Traceback" not in missing.stderr
 
-    open_for_writing(make_settings(tmp_path / "data"), "some/other-model", 768).close()
+    open_store_for_writing(
+        make_settings(tmp_path / "data"), ModelStamp("some/other-model", 768)
+    ).close()
     mismatch = run_cli("ingest", "--limit", "1", "-q", env=env)
     assert mismatch.returncode == 2
     assert "some/other-model" in mismatch.stderr and "Traceback" not in mismatch.stderr
@@ -150,7 +147,7 @@ def test_cli_reports_model_mismatch_and_missing_index_in_one_line(tmp_path: Path
 
 def test_one_writer_at_a_time_on_the_embedded_index(tmp_path: Path, embedder) -> None:
     settings = make_settings(tmp_path / "data")
-    held = open_for_writing(settings, embedder.model_name, embedder.dimension)
+    held = open_store_for_writing(settings, ModelStamp(embedder.model_name, embedder.dimension))
     try:
         with pytest.raises(IndexBusyError, match="another process is writing"):
             ingest(settings, limit=1, quiet=True)
@@ -165,7 +162,7 @@ def test_one_writer_at_a_time_on_the_embedded_index(tmp_path: Path, embedder) ->
 
 def test_missing_index_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(IndexNotFoundError, match="legalrag ingest"):
-        open_for_reading(make_settings(tmp_path / "nothing"))
+        open_store(make_settings(tmp_path / "nothing"))
 
 
 def test_partitions_together_equal_the_whole(tmp_path: Path, sample_index) -> None:
@@ -219,7 +216,7 @@ def test_pile_of_law_source_streams_and_checks_the_row_count(
     assert report.documents_ingested == 4
     assert [r.location for r in report.rejected] == ["pile-of-law:train:3"]
     assert any("read 5 records" in w and "109,740" in w for w in report.warnings)
-    info = index_info(make_settings(tmp_path / "data"))
+    info = describe_store(open_store(make_settings(tmp_path / "data")))
     assert info.sources == {"pile-of-law": 4}
 
     limited = ingest(

@@ -29,7 +29,7 @@ def test_good_record_keeps_its_metadata() -> None:
     assert doc.title == "Can my boss keep my tips?"
     assert doc.created == date(2019, 7, 4)
     assert doc.jurisdiction == "NY"
-    meta = doc.metadata()
+    meta = doc.metadata().to_store()
     assert meta["created"] == "2019-07-04" and meta["created_day"] == 20190704
     assert meta["topic"] == "employment-wages" and meta["source"] == "s"
     assert None not in meta.values()

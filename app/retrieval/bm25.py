@@ -1,12 +1,12 @@
 """BM25 over the same chunks as the dense index (bm25s), cached on disk.
 
-The cache is keyed by a fingerprint of the collection's chunk ids, so it is
-rebuilt whenever ingestion added, replaced or removed chunks, and reused
-otherwise. Beside the BM25 model it keeps, in the same chunk order, what a
-filtered question needs without asking Chroma: each chunk's filter metadata and
-its vector (see :func:`legalrag.app.retrieval.exact_dense_search`). Statute
-numbers, party names and defined terms are where lexical matching beats
-embeddings; the two are fused in :mod:`legalrag.app.retrieval`.
+The cache is keyed by a fingerprint of the store's chunk ids, so it is rebuilt
+whenever ingestion added, replaced or removed chunks, and reused otherwise.
+Beside the BM25 model it keeps, in the same chunk order, what a filtered question
+needs without asking the store: each chunk's filter metadata and its vector (see
+:func:`legalrag.app.retrieval.exact.exact_dense_search`). Statute numbers, party
+names and defined terms are where BM25 beats embeddings; the two are fused in
+:mod:`legalrag.app.retrieval.retriever`.
 """
 
 from __future__ import annotations
@@ -18,14 +18,10 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import TYPE_CHECKING
 
 import numpy as np
 
-from legalrag.index import cannot_return_embeddings, iter_pages
-
-if TYPE_CHECKING:
-    from chromadb.api.models.Collection import Collection
+from legalrag.store import FILTER_COLUMNS, ChunkMetadata, ChunkStore, schema
 
 log = logging.getLogger(__name__)
 
@@ -33,10 +29,6 @@ PAGE_SIZE = 5000
 _IDS_FILE = "chunk_ids.json"
 _COLUMNS_FILE = "filter_columns.npz"
 _VECTORS_FILE = "vectors.npy"
-# The metadata a filter reads (app.retrieval.Filters.mask), kept as arrays beside the
-# BM25 model: one comparison over a million chunks costs a millisecond, where asking
-# Chroma for the ids a filter allows cost more than the whole query (bench/query_latency).
-FILTER_COLUMNS = ("jurisdiction", "topic", "created_day")
 
 
 def _bm25s() -> ModuleType:
@@ -49,18 +41,16 @@ def _bm25s() -> ModuleType:
 
 
 def _tokenize(texts: list[str]) -> list[list[str]]:
-    bm25s = _bm25s()
-
-    return bm25s.tokenize(texts, stopwords="en", return_ids=False, show_progress=False)
+    return _bm25s().tokenize(texts, stopwords="en", return_ids=False, show_progress=False)
 
 
-def searchable_text(text: str, meta: dict) -> str:
+def searchable_text(text: str, meta: ChunkMetadata) -> str:
     """What BM25 indexes for a chunk: its post's title and jurisdiction, then its text.
 
     A later chunk of a post rarely repeats the state or the subject; its title
     does (measured on the sample questions: top-1 0.855 -> 0.909).
     """
-    return f"{meta.get('title', '')} {meta.get('jurisdiction', '')}\n{text}"
+    return f"{meta.title} {meta.jurisdiction}\n{text}"
 
 
 @dataclass
@@ -71,46 +61,32 @@ class _Chunks:
     vectors: np.ndarray | None
 
 
-def _all_chunks(collection: Collection, *, with_text: bool) -> _Chunks:
-    if not with_text:
-        return _read_chunks(collection, with_text=False, with_vectors=False)
-    try:
-        return _read_chunks(collection, with_text=True, with_vectors=True)
-    except Exception as exc:
-        if not cannot_return_embeddings(exc):
-            raise
-        log.warning("the Chroma server sends no stored vectors; filtered questions use its filter")
-        return _read_chunks(collection, with_text=True, with_vectors=False)
-
-
-def _read_chunks(collection: Collection, *, with_text: bool, with_vectors: bool) -> _Chunks:
+def _read_chunks(store: ChunkStore) -> _Chunks:
+    """Every chunk's searchable text, filter columns and (when sent) vector."""
     ids: list[str] = []
     texts: list[str] = []
     values: dict[str, list] = {name: [] for name in FILTER_COLUMNS}
     pages_of_vectors: list[np.ndarray] = []
-    include = (["documents", "metadatas"] if with_text else []) + (
-        ["embeddings"] if with_vectors else []
-    )
-    for page in iter_pages(collection, include, PAGE_SIZE):
-        ids.extend(page["ids"])
-        if with_text:
-            for doc, meta in zip(page["documents"] or [], page["metadatas"] or [], strict=True):
-                meta = meta or {}
-                texts.append(searchable_text(doc or "", meta))
-                values["jurisdiction"].append(str(meta.get("jurisdiction", "")))
-                values["topic"].append(str(meta.get("topic", "")))
-                values["created_day"].append(int(meta.get("created_day", -1)))  # -1: no date
-            if page["ids"] and with_vectors:
-                pages_of_vectors.append(np.asarray(page["embeddings"], dtype=np.float32))
+    for page in store.pages(with_text=True, with_vectors=True, page_size=PAGE_SIZE):
+        for chunk in page:
+            meta = chunk.metadata
+            ids.append(chunk.id)
+            texts.append(searchable_text(chunk.text, meta))
+            values[schema.JURISDICTION].append(meta.jurisdiction)
+            values[schema.TOPIC].append(meta.topic)
+            day = meta.created_day
+            values[schema.CREATED_DAY].append(schema.NO_DAY if day is None else day)
+        if page and page[0].vector is not None:
+            pages_of_vectors.append(np.asarray([c.vector for c in page], dtype=np.float32))
     columns = {
-        "jurisdiction": np.asarray(values["jurisdiction"], dtype=str),
-        "topic": np.asarray(values["topic"], dtype=str),
-        "created_day": np.asarray(values["created_day"], dtype=np.int64),
+        schema.JURISDICTION: np.asarray(values[schema.JURISDICTION], dtype=str),
+        schema.TOPIC: np.asarray(values[schema.TOPIC], dtype=str),
+        schema.CREATED_DAY: np.asarray(values[schema.CREATED_DAY], dtype=np.int64),
     }
     vectors = None
-    if pages_of_vectors:
+    if pages_of_vectors and sum(len(p) for p in pages_of_vectors) == len(ids):
         vectors = np.concatenate(pages_of_vectors)
-        # Unit length, so a dot product is the cosine similarity Chroma ranks by.
+        # Unit length, so a dot product is the cosine similarity the store ranks by.
         vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
     return _Chunks(ids, texts, columns, vectors)
 
@@ -127,7 +103,7 @@ def _load_vectors(path: Path, count: int) -> np.ndarray | None:
 
 
 def fingerprint(chunk_ids: list[str]) -> str:
-    """Identifies one exact set of chunks, whatever order Chroma lists them in."""
+    """Identifies one exact set of chunks, whatever order the store lists them in."""
     digest = hashlib.sha256()
     for chunk_id in sorted(chunk_ids):
         digest.update(chunk_id.encode())
@@ -136,7 +112,7 @@ def fingerprint(chunk_ids: list[str]) -> str:
 
 
 @dataclass(frozen=True)
-class LexicalHit:
+class BM25Hit:
     """One chunk BM25 found, with its 1-based rank."""
 
     chunk_id: str
@@ -144,7 +120,7 @@ class LexicalHit:
     rank: int
 
 
-class LexicalIndex:
+class BM25Index:
     """BM25 scores for every chunk of one collection."""
 
     def __init__(
@@ -169,21 +145,17 @@ class LexicalIndex:
         texts: list[str],
         columns: dict[str, np.ndarray],
         vectors: np.ndarray | None = None,
-    ) -> LexicalIndex:
+    ) -> BM25Index:
         """Index ``texts`` (one per chunk id, with its filter ``columns`` and ``vectors``)."""
-        bm25s = _bm25s()
-
-        model = bm25s.BM25()
+        model = _bm25s().BM25()
         model.index(_tokenize(texts), show_progress=False)
         return cls(model, chunk_ids, columns, vectors)
 
     @classmethod
-    def for_collection(cls, collection: Collection, cache_root: Path) -> LexicalIndex:
-        """The collection's BM25 index: from the cache when it matches, else rebuilt."""
+    def for_store(cls, store: ChunkStore, cache_root: Path) -> BM25Index:
+        """The store's BM25 index: from the cache when it matches, else rebuilt."""
         bm25s = _bm25s()
-
-        ids = _all_chunks(collection, with_text=False).ids
-        folder = cache_root / collection.name / fingerprint(ids)
+        folder = cache_root / store.name / fingerprint(store.ids())
         if (folder / _IDS_FILE).is_file():
             try:
                 cached_ids = json.loads((folder / _IDS_FILE).read_text(encoding="utf-8"))
@@ -194,10 +166,10 @@ class LexicalIndex:
                 return cls(bm25s.BM25.load(str(folder)), cached_ids, columns, vectors)
             except (OSError, ValueError, KeyError) as exc:  # damaged or older: rebuilt
                 log.warning("BM25 cache at %s unreadable (%s); rebuilding", folder, exc)
-        chunks = _all_chunks(collection, with_text=True)
+        chunks = _read_chunks(store)
         index = cls.build(chunks.ids, chunks.texts, chunks.columns, chunks.vectors)
         index._save(folder)
-        # Served from the saved file, as after a reload: the array read from Chroma
+        # Served from the saved file, as after a reload: the array read from the store
         # (1.5 GB at a million chunks) need not stay resident.
         index.vectors = _load_vectors(folder / _VECTORS_FILE, len(index.chunk_ids))
         return index
@@ -218,7 +190,7 @@ class LexicalIndex:
                 shutil.rmtree(stale, ignore_errors=True)
         partial.rename(folder)
 
-    def search(self, query: str, k: int, allowed: np.ndarray | None = None) -> list[LexicalHit]:
+    def search(self, query: str, k: int, allowed: np.ndarray | None = None) -> list[BM25Hit]:
         """The ``k`` best chunks for ``query``; ``allowed`` (a mask over ``chunk_ids``,
         e.g. from :meth:`Filters.mask`) restricts the search to those chunks."""
         if not self.chunk_ids or k < 1:
@@ -236,7 +208,7 @@ class LexicalIndex:
         # Within those k, ties are broken by position.
         best = head[np.lexsort((head, -scores[head]))]
         return [
-            LexicalHit(self.chunk_ids[i], float(scores[i]), rank)
+            BM25Hit(self.chunk_ids[i], float(scores[i]), rank)
             for rank, i in enumerate(best, start=1)
             if scores[i] > 0
         ]

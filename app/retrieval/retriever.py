@@ -1,0 +1,244 @@
+"""The retriever: dense and BM25 stages over one store, fused by reciprocal rank,
+optionally reranked, then the sources chosen within the context budget.
+
+Each stage can be switched off in settings; every result keeps each stage's score
+and rank, so a lawyer or an engineer can see why a source was chosen. Metadata
+filters apply to both stages, and a filter that matches nothing returns nothing:
+it never falls back to the whole corpus.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from legalrag.app.prompting import REFUSAL
+from legalrag.app.retrieval.bm25 import BM25Index
+from legalrag.app.retrieval.exact import exact_dense_search
+from legalrag.app.retrieval.fusion import Ranking, fuse, named_state_ranking
+from legalrag.app.retrieval.passages import RetrievalResult, RetrievedPassage, StageScores
+from legalrag.app.retrieval.spans import chunks_inside, merge_overlapping
+from legalrag.store import ChunkStore, Filters, StoredChunk
+
+if TYPE_CHECKING:
+    from legalrag.app.reranking import Reranker
+    from legalrag.embedding import Embedder
+    from legalrag.settings import RetrievalSettings
+
+
+@dataclass
+class _Candidates:
+    """What the stages found for one question, before fusion."""
+
+    found: dict[str, StoredChunk] = field(default_factory=dict)
+    dense_hits: dict[str, tuple[float, int]] = field(default_factory=dict)
+    bm25_hits: dict[str, tuple[float, int]] = field(default_factory=dict)
+    vectors: dict[str, Sequence[float]] = field(default_factory=dict)
+
+    def keep(self, chunk: StoredChunk) -> None:
+        self.found[chunk.id] = chunk
+        if chunk.vector is not None:
+            self.vectors[chunk.id] = chunk.vector
+
+
+class Retriever:
+    """Finds the sources for a question in one chunk store."""
+
+    def __init__(
+        self,
+        settings: RetrievalSettings,
+        store: ChunkStore,
+        embedder: Embedder | None,
+        bm25: Callable[[], BM25Index] | None,
+        count_tokens: Callable[[str], int],
+        reranker: Reranker | None = None,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.embedder = embedder if settings.dense else None
+        self._bm25_factory = bm25 if settings.bm25 else None
+        self._bm25: BM25Index | None = None
+        self.count_tokens = count_tokens
+        self.reranker = reranker
+
+    @property
+    def bm25(self) -> BM25Index | None:
+        """The BM25 index, built or loaded on first use."""
+        if self._bm25 is None and self._bm25_factory is not None:
+            self._bm25 = self._bm25_factory()
+        return self._bm25
+
+    def retrieve(
+        self, question: str, *, k: int | None = None, filters: Filters | None = None
+    ) -> RetrievalResult:
+        """Up to ``k`` sources from distinct documents, best first."""
+        k = k or self.settings.retrieve_k
+        result = RetrievalResult(question=question, filters=filters or Filters())
+        ranking = self._rank(result, gate=True)
+        if ranking is not None:
+            result.passages = self._distinct_documents(ranking, k)
+        return result
+
+    def rank_chunks(
+        self, question: str, *, depth: int, filters: Filters | None = None, gate: bool = True
+    ) -> RetrievalResult:
+        """The fused ranking itself: up to ``depth`` chunks, best first, each its own span.
+
+        Unlike :meth:`retrieve`, a document may come several times and there is no
+        token budget: this is what an evaluation scores (LegalBench-RAG ranks chunks,
+        and recall@k needs a ranking deeper than the sources a model is given). With
+        ``gate=False`` the relevance gate's verdict is still set on the result
+        (``refused``, ``reason``) but the ranking is returned anyway.
+        """
+        result = RetrievalResult(question=question, filters=filters or Filters())
+        ranking = self._rank(result, gate=gate)
+        if ranking is not None:
+            result.passages = [
+                RetrievedPassage.of(
+                    ranking.found[chunk_id],
+                    ranking.stages(chunk_id),
+                    ranking.vectors_of([chunk_id]),
+                )
+                for chunk_id in ranking.ranked[:depth]
+            ]
+        return result
+
+    # --- the stages -------------------------------------------------------------------
+
+    def _rank(self, result: RetrievalResult, *, gate: bool) -> Ranking | None:
+        """Both stages fused (and reranked): the ranked chunk ids and what scored them.
+
+        None when nothing may be returned: filters that match nothing, or the gate.
+        """
+        question, filters = result.question, result.filters
+        nothing_matches = f"No indexed passage matches the filters ({filters.describe()})."
+        bm25 = self.bm25
+        # BM25 applies the filters to its own copy of the metadata: asking the store
+        # for the ids they allow doubled the cost of a filtered question.
+        allowed = None if bm25 is None else filters.mask(bm25.columns)
+        if allowed is not None and not allowed.any():
+            result.reason = nothing_matches
+            return None
+
+        candidates = _Candidates()
+        if self.embedder is not None:
+            self._dense_stage(question, filters, allowed, candidates)
+            if not filters.empty and not candidates.dense_hits and bm25 is None:
+                result.reason = nothing_matches
+                return None
+            # The gate needs calibrated scores: cosine similarity, not BM25's.
+            best = max((score for score, _ in candidates.dense_hits.values()), default=-1.0)
+            if best < self.settings.relevance_floor:
+                result.refused = True
+                result.reason = REFUSAL
+                if gate:
+                    return None
+        if bm25 is not None:
+            self._bm25_stage(question, bm25, allowed, candidates)
+        return self._fuse(question, candidates)
+
+    def _dense_stage(
+        self,
+        question: str,
+        filters: Filters,
+        allowed: np.ndarray | None,
+        candidates: _Candidates,
+    ) -> None:
+        assert self.embedder is not None
+        query_vector = self.embedder.embed_query(question)
+        k = self.settings.candidates
+        bm25 = self.bm25
+        if allowed is not None and bm25 is not None and bm25.vectors is not None:
+            # The store evaluates a filter chunk by chunk before its search; an exact
+            # search over the allowed chunks' cached vectors takes milliseconds.
+            best = exact_dense_search(bm25.vectors, query_vector, allowed, k)
+            rows = {bm25.chunk_ids[row]: (row, score) for row, score in best}
+            # Only texts and metadata: the vectors are the cached ones just searched.
+            got = self.store.get(list(rows))
+            for rank, chunk_id in enumerate((c for c in rows if c in got), start=1):
+                row, score = rows[chunk_id]
+                candidates.dense_hits[chunk_id] = (score, rank)
+                candidates.found[chunk_id] = got[chunk_id]
+                candidates.vectors[chunk_id] = bm25.vectors[row]
+            return
+        hits = self.store.query(
+            query_vector, k, None if filters.empty else filters, with_vectors=True
+        )
+        for rank, hit in enumerate(hits, start=1):
+            candidates.dense_hits[hit.chunk.id] = (hit.similarity, rank)
+            candidates.keep(hit.chunk)
+
+    def _bm25_stage(
+        self, question: str, bm25: BM25Index, allowed: np.ndarray | None, candidates: _Candidates
+    ) -> None:
+        for hit in bm25.search(question, self.settings.candidates, allowed):
+            candidates.bm25_hits[hit.chunk_id] = (hit.score, hit.rank)
+        missing = [c for c in candidates.bm25_hits if c not in candidates.found]
+        if missing:
+            got = self.store.get(missing, with_vectors=self.embedder is not None)
+            for chunk in got.values():
+                candidates.keep(chunk)
+
+    def _fuse(self, question: str, candidates: _Candidates) -> Ranking:
+        dense, bm25 = candidates.dense_hits, candidates.bm25_hits
+        rankings = [
+            sorted(dense, key=lambda c: dense[c][1]),
+            sorted(bm25, key=lambda c: bm25[c][1]),
+        ]
+        weights = [1.0, 1.0]
+        if self.settings.jurisdiction_boost:
+            local = named_state_ranking(question, rankings[0] + rankings[1], candidates.found)
+            if local:
+                rankings.append(local)
+                weights.append(self.settings.jurisdiction_boost_weight)
+        fused = fuse(rankings, self.settings.rrf_k, weights)
+        ranked = [c for c in sorted(fused, key=lambda c: -fused[c]) if c in candidates.found]
+        reranked = self._rerank(question, ranked, candidates.found) if self.reranker else {}
+        if reranked:
+            head = sorted(reranked, key=lambda c: (-reranked[c], -fused[c]))
+            ranked = head + [c for c in ranked if c not in reranked]
+        return Ranking(ranked, fused, candidates.found, dense, bm25, reranked, candidates.vectors)
+
+    def _rerank(
+        self, question: str, ranked: list[str], found: dict[str, StoredChunk]
+    ) -> dict[str, float]:
+        """Reranker scores for the best fused candidates."""
+        assert self.reranker is not None
+        head = ranked[: self.settings.rerank_candidates]
+        passages = [RetrievedPassage.of(found[c], StageScores(fused=0.0)) for c in head]
+        return dict(zip(head, self.reranker.scores(question, passages), strict=True))
+
+    # --- choosing the sources ---------------------------------------------------------
+
+    def _distinct_documents(self, ranking: Ranking, k: int) -> list[RetrievedPassage]:
+        """One source for each of the first ``k`` documents, within the token budget.
+
+        A source is the document's best chunk, grown by the other retrieved chunks
+        of that document that overlap it, so the model sees distinct documents.
+        """
+        passages: list[RetrievedPassage] = []
+        seen_documents: set[str] = set()
+        budget = self.settings.context_max_tokens
+        by_document: dict[str, list[StoredChunk]] = {}
+        for chunk in ranking.found.values():
+            by_document.setdefault(chunk.metadata.document_id, []).append(chunk)
+        for chunk_id in ranking.ranked:
+            chunk = ranking.found[chunk_id]
+            document_id = chunk.metadata.document_id
+            if document_id in seen_documents:
+                continue
+            siblings = by_document[document_id]
+            merged = merge_overlapping(chunk, siblings)
+            cost = self.count_tokens(merged.text)
+            if passages and cost > budget:
+                break
+            vectors = ranking.vectors_of(chunks_inside(merged, siblings))
+            passages.append(RetrievedPassage.of(merged, ranking.stages(chunk_id), vectors))
+            seen_documents.add(document_id)
+            budget -= cost
+            if len(passages) == k:
+                break
+        return passages

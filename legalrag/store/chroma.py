@@ -1,0 +1,385 @@
+"""The Chroma chunk store: the only module that imports ``chromadb``.
+
+Embedded (``PersistentClient`` on a local folder) by default; a Chroma server
+(``chroma run``, ``HttpClient``) when a URL is set, for many processes and
+machines. The collection records which embedding model filled it, so opening it
+with another model is refused instead of returning nonsense. Chroma's reply
+shapes are read here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import IO, TYPE_CHECKING, Any, TypeVar
+from urllib.parse import urlsplit
+
+from legalrag.errors import IndexBusyError, IndexNotFoundError, StoreUnavailableError
+from legalrag.store.filters import Filters
+from legalrag.store.schema import ChunkMetadata, DenseHit, ModelStamp, StoredChunk
+
+if TYPE_CHECKING:
+    from chromadb.api import ClientAPI
+    from chromadb.api.models.Collection import Collection
+
+    from legalrag.settings import StoreSettings
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+T = TypeVar("T")
+
+
+def chroma_where(filters: Filters | None) -> dict[str, Any] | None:
+    """``filters`` in Chroma's filter language (None: no restriction)."""
+    if filters is None:
+        return None
+    clauses: list[dict[str, Any]] = []
+    if filters.jurisdiction:
+        clauses.append({"jurisdiction": filters.jurisdiction.upper()})
+    if filters.topic:
+        clauses.append({"topic": filters.topic})
+    if filters.day_from is not None:
+        clauses.append({"created_day": {"$gte": filters.day_from}})
+    if filters.day_to is not None:
+        clauses.append({"created_day": {"$lte": filters.day_to}})
+    if not clauses:
+        return None
+    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+
+def make_client(settings: StoreSettings) -> ClientAPI:
+    """A Chroma client for the configured location, telemetry off."""
+    import chromadb
+    from chromadb import errors as chroma_errors
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False)
+    if settings.chroma_url is None:
+        settings.chroma_dir.mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
+    url = urlsplit(settings.chroma_url)
+    ssl = url.scheme == "https"
+    headers = {}
+    if settings.chroma_auth_token is not None:
+        headers["x-chroma-token"] = settings.chroma_auth_token.get_secret_value()
+    try:
+        client = chromadb.HttpClient(
+            host=url.hostname or "localhost",
+            port=url.port or (443 if ssl else 8000),
+            ssl=ssl,
+            headers=headers,
+            settings=chroma_settings,
+        )
+        client.heartbeat()
+    except (chroma_errors.ChromaAuthError, chroma_errors.AuthorizationError) as exc:
+        # The server is up and said no: the token, not the network, needs fixing.
+        raise StoreUnavailableError(
+            f"the Chroma server at {settings.chroma_url} refused the request ({exc}): "
+            "check LEGALRAG_CHROMA_AUTH_TOKEN"
+        ) from None
+    except Exception as exc:  # chromadb raises several types for a dead server
+        raise StoreUnavailableError(
+            f"the Chroma server at {settings.chroma_url} is not reachable: {exc}"
+        ) from None
+    return client
+
+
+def _lock_embedded(settings: StoreSettings) -> IO[bytes]:
+    """One writer at a time on an embedded index: two would corrupt its files."""
+    settings.chroma_dir.mkdir(parents=True, exist_ok=True)
+    handle = (settings.chroma_dir / "legalrag-writer.lock").open("a+b")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        raise IndexBusyError(
+            f"another process is writing to the index at {settings.chroma_dir}; wait for it "
+            "to finish, or run a Chroma server (LEGALRAG_CHROMA_URL) for parallel writers"
+        ) from None
+    return handle
+
+
+def _cannot_return_vectors(exc: Exception) -> bool:
+    """True when ``exc`` is a Chroma server failing to send stored vectors back.
+
+    Chroma 1.5.9's Python server (the one that checks a token, sky/chroma.yaml)
+    fails on every get or query that includes embeddings ('list' object has no
+    attribute 'tolist'); `chroma run` and the embedded client return them.
+    """
+    return "tolist" in str(exc)
+
+
+def _chunk(chunk_id: str, text: str | None, meta: Any, vector: Any = None) -> StoredChunk:
+    return StoredChunk(chunk_id, text or "", ChunkMetadata.from_store(meta), vector)
+
+
+def _vector(chunk: StoredChunk) -> Sequence[float]:
+    if chunk.vector is None:
+        raise ValueError(f"chunk {chunk.id} has no vector to write")
+    return chunk.vector
+
+
+def _column(reply: Any, key: str, count: int) -> Sequence[Any]:
+    """One column of a ``get`` reply, Nones when it was not included."""
+    values = reply.get(key)
+    return [None] * count if values is None else values
+
+
+class ChromaChunkStore:
+    """A :class:`~legalrag.store.protocol.ChunkStore` over one Chroma collection."""
+
+    def __init__(
+        self,
+        collection: Collection,
+        *,
+        location: str,
+        max_batch_size: int,
+        lock: IO[bytes] | None = None,
+    ) -> None:
+        self.collection = collection
+        self.name = collection.name
+        self.location = location
+        self.max_batch_size = max_batch_size
+        self._lock = lock
+        self._sends_vectors = True
+
+    # --- opening ----------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, settings: StoreSettings) -> ChromaChunkStore:
+        """The existing collection, for reading."""
+        from chromadb.errors import NotFoundError
+
+        client = make_client(settings)
+        try:
+            collection = client.get_collection(settings.collection, embedding_function=None)
+        except NotFoundError:
+            raise IndexNotFoundError(
+                f"no index: collection {settings.collection!r} does not exist at "
+                f"{settings.location}. Run `legalrag ingest` first."
+            ) from None
+        return cls(
+            collection, location=settings.location, max_batch_size=client.get_max_batch_size()
+        )
+
+    @classmethod
+    def open_for_writing(cls, settings: StoreSettings, stamp: ModelStamp) -> ChromaChunkStore:
+        """The collection to ingest into, created on first use and stamped with the model.
+
+        The embedded index also takes the writer's lock, held until :meth:`close`
+        (or the end of the process, however it ends).
+        """
+        lock = _lock_embedded(settings) if settings.chroma_url is None else None
+        try:
+            client = make_client(settings)
+            collection = client.get_or_create_collection(
+                settings.collection,
+                metadata={
+                    "embedding_model": stamp.model_name,
+                    "embedding_dimension": stamp.dimension,
+                    "legalrag_schema": SCHEMA_VERSION,
+                },
+                configuration={"hnsw": {"space": "cosine"}},
+                # Never let Chroma attach its own embedder: it would download a model.
+                embedding_function=None,
+            )
+            store = cls(
+                collection,
+                location=settings.location,
+                max_batch_size=client.get_max_batch_size(),
+                lock=lock,
+            )
+        except BaseException:
+            if lock is not None:
+                lock.close()
+            raise
+        return store
+
+    def close(self) -> None:
+        """Release the writer's lock, if held."""
+        if self._lock is not None:
+            self._lock.close()
+            self._lock = None
+
+    # --- facts ------------------------------------------------------------------------
+
+    @property
+    def model(self) -> ModelStamp | None:
+        """The embedding model recorded in the collection's metadata."""
+        meta = self.collection.metadata or {}
+        name, dimension = meta.get("embedding_model"), meta.get("embedding_dimension")
+        if name is None or dimension is None:
+            return None
+        return ModelStamp(str(name), int(dimension))
+
+    @property
+    def sends_vectors(self) -> bool:
+        """False once the server refused to send stored vectors."""
+        return self._sends_vectors
+
+    def count(self) -> int:
+        """How many chunks the collection holds."""
+        with self._talking():
+            return self.collection.count()
+
+    def ids(self) -> list[str]:
+        """Every chunk id."""
+        return [chunk.id for page in self._pages([], 5000) for chunk in page]
+
+    # --- writing ----------------------------------------------------------------------
+
+    def upsert(self, chunks: Sequence[StoredChunk]) -> None:
+        """Write chunks with their vectors (a repeated write changes nothing)."""
+        if not chunks:
+            return
+        with self._talking():
+            self.collection.upsert(
+                ids=[chunk.id for chunk in chunks],
+                embeddings=[_vector(chunk) for chunk in chunks],
+                documents=[chunk.text for chunk in chunks],
+                metadatas=[chunk.metadata.to_store() for chunk in chunks],
+            )
+
+    def delete(self, ids: Sequence[str]) -> None:
+        """Remove chunks by id."""
+        if ids:
+            with self._talking():
+                self.collection.delete(ids=list(ids))
+
+    # --- reading ----------------------------------------------------------------------
+
+    def ids_of_documents(self, document_ids: Sequence[str]) -> set[str]:
+        """The ids of every chunk the given documents have."""
+        if not document_ids:
+            return set()
+        with self._talking():
+            found = self.collection.get(
+                where={"document_id": {"$in": list(document_ids)}}, include=[]
+            )
+        return set(found["ids"])
+
+    def get(self, ids: Sequence[str], *, with_vectors: bool = False) -> dict[str, StoredChunk]:
+        """The chunks with these ids, by id (Chroma's ``get`` keeps no order)."""
+        if not ids:
+            return {}
+        reply = self._with_vectors(
+            lambda include: self.collection.get(ids=list(ids), include=include),
+            ["documents", "metadatas"],
+            with_vectors,
+        )
+        return {chunk.id: chunk for chunk in self._rows(reply)}
+
+    def query(
+        self,
+        vector: Sequence[float],
+        k: int,
+        filters: Filters | None = None,
+        *,
+        with_vectors: bool = False,
+    ) -> list[DenseHit]:
+        """Chroma's HNSW search (with its own filter): ``k`` nearest, best first."""
+        reply = self._with_vectors(
+            lambda include: self.collection.query(
+                query_embeddings=[list(vector)],
+                n_results=k,
+                where=chroma_where(filters),
+                include=include,
+            ),
+            ["documents", "metadatas", "distances"],
+            with_vectors,
+        )
+        ids = reply["ids"][0]
+        columns = [
+            (reply.get(key) or [[None] * len(ids)])[0]
+            for key in ("documents", "metadatas", "distances", "embeddings")
+        ]
+        return [
+            DenseHit(_chunk(chunk_id, text, meta, vec), 1.0 - float(distance))
+            for chunk_id, text, meta, distance, vec in zip(ids, *columns, strict=True)
+        ]
+
+    def pages(
+        self, *, with_text: bool = True, with_vectors: bool = False, page_size: int = 2000
+    ) -> Iterator[list[StoredChunk]]:
+        """The whole collection, a page at a time; vectors only if the server sends them."""
+        include = ["documents", "metadatas"] if with_text else ["metadatas"]
+        if with_vectors and self._sends_vectors:
+            try:
+                # A refusal comes with the first page, so nothing is yielded twice.
+                yield from self._pages([*include, "embeddings"], page_size)
+                return
+            except Exception as exc:
+                if not _cannot_return_vectors(exc):
+                    raise
+                self._learn_no_vectors()
+        yield from self._pages(include, page_size)
+
+    # --- the parts --------------------------------------------------------------------
+
+    def _pages(self, include: list[str], page_size: int) -> Iterator[list[StoredChunk]]:
+        offset = 0
+        while True:
+            with self._talking():
+                reply = self.collection.get(include=include, limit=page_size, offset=offset)
+            yield self._rows(reply)
+            if len(reply["ids"]) < page_size:
+                return
+            offset += page_size
+
+    @staticmethod
+    def _rows(reply: Any) -> list[StoredChunk]:
+        count = len(reply["ids"])
+        return [
+            _chunk(chunk_id, text, meta, vector)
+            for chunk_id, text, meta, vector in zip(
+                reply["ids"],
+                _column(reply, "documents", count),
+                _column(reply, "metadatas", count),
+                _column(reply, "embeddings", count),
+                strict=True,
+            )
+        ]
+
+    def _with_vectors(
+        self, call: Callable[[list[str]], T], include: list[str], with_vectors: bool
+    ) -> T:
+        """``call(include)``, adding "embeddings" when asked for, until the first time
+        the server cannot send them (then callers embed what they need themselves)."""
+        if with_vectors and self._sends_vectors:
+            try:
+                with self._talking():
+                    return call([*include, "embeddings"])
+            except StoreUnavailableError:
+                raise
+            except Exception as exc:
+                if not _cannot_return_vectors(exc):
+                    raise
+                self._learn_no_vectors()
+        with self._talking():
+            return call(include)
+
+    def _learn_no_vectors(self) -> None:
+        self._sends_vectors = False
+        log.warning(
+            "the Chroma server at %s sends no stored vectors: verification embeds the "
+            "sources itself, and filtered questions use the server's filter",
+            self.location,
+        )
+
+    @contextmanager
+    def _talking(self) -> Iterator[None]:
+        """A server that stops answering mid-call is one clear error: writes are
+        idempotent, so running the same command again resumes."""
+        import httpx
+
+        try:
+            yield
+        except httpx.TransportError as exc:
+            raise StoreUnavailableError(
+                f"the Chroma server at {self.location} stopped answering "
+                f"({type(exc).__name__}: {exc}); what was written is kept, and running "
+                "the same command again resumes"
+            ) from None

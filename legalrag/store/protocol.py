@@ -1,0 +1,151 @@
+"""The chunk store seam: what ingestion writes through and retrieval reads through.
+
+One implementation per module (today :mod:`legalrag.store.chroma`, embedded or a
+server); a later store (Chroma Cloud with its native hybrid search, Qdrant,
+pgvector) is one new module that satisfies :class:`ChunkStore`, plus one branch
+in :func:`legalrag.factory.open_store`. Nothing outside the implementation
+module imports the store's client library.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from legalrag.errors import IndexMismatchError
+from legalrag.store.filters import Filters
+from legalrag.store.schema import DenseHit, ModelStamp, StoredChunk
+
+
+class ChunkStore(Protocol):
+    """Chunks with their text, metadata and vectors, in one collection."""
+
+    name: str
+    """The collection's name."""
+    location: str
+    """Where it lives, for messages (a folder or a server URL)."""
+    max_batch_size: int
+    """The most chunks one :meth:`upsert` may carry."""
+
+    @property
+    def model(self) -> ModelStamp | None:
+        """The embedding model that filled the collection (None: unrecorded)."""
+        ...
+
+    @property
+    def sends_vectors(self) -> bool:
+        """False once the store has shown it cannot send stored vectors back: callers
+        then get chunks whose ``vector`` is None and embed what they need themselves."""
+        ...
+
+    def count(self) -> int:
+        """How many chunks the collection holds."""
+        ...
+
+    def ids(self) -> list[str]:
+        """Every chunk id, in the store's own order."""
+        ...
+
+    def upsert(self, chunks: Sequence[StoredChunk]) -> None:
+        """Write chunks (each with its vector), replacing any with the same id."""
+        ...
+
+    def delete(self, ids: Sequence[str]) -> None:
+        """Remove chunks by id."""
+        ...
+
+    def ids_of_documents(self, document_ids: Sequence[str]) -> set[str]:
+        """The ids of every chunk the given documents have."""
+        ...
+
+    def get(self, ids: Sequence[str], *, with_vectors: bool = False) -> dict[str, StoredChunk]:
+        """The chunks with these ids that exist, by id."""
+        ...
+
+    def query(
+        self,
+        vector: Sequence[float],
+        k: int,
+        filters: Filters | None = None,
+        *,
+        with_vectors: bool = False,
+    ) -> list[DenseHit]:
+        """The ``k`` chunks nearest ``vector`` (cosine) that pass ``filters``, best first."""
+        ...
+
+    def pages(
+        self, *, with_text: bool = True, with_vectors: bool = False, page_size: int = 2000
+    ) -> Iterator[list[StoredChunk]]:
+        """The whole collection, a page at a time (memory stays flat). Without text,
+        each chunk's ``text`` is ""; its metadata is always there."""
+        ...
+
+    def close(self) -> None:
+        """Release what the store holds (a writer's lock, a connection)."""
+        ...
+
+
+def require_model(store: ChunkStore, wanted: ModelStamp) -> None:
+    """Refuse a collection that another embedding model filled."""
+    built = store.model
+    if built != wanted:
+        built_name = None if built is None else built.model_name
+        built_dim = None if built is None else built.dimension
+        raise IndexMismatchError(
+            f"collection {store.name!r} was built with embedding model {built_name!r} "
+            f"({built_dim} dimensions), but the settings name {wanted.model_name!r} "
+            f"({wanted.dimension} dimensions). Use the same model, or another --collection."
+        )
+
+
+@dataclass
+class StoreInfo:
+    """What `legalrag index info` and the chat show of a collection."""
+
+    location: str
+    collection: str
+    chunks: int
+    documents: int
+    embedding_model: str | None
+    dimension: int | None
+    sources: dict[str, int] = field(default_factory=dict)
+    jurisdictions: dict[str, int] = field(default_factory=dict)
+    topics: dict[str, int] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain data, for --json."""
+        return dict(self.__dict__)
+
+
+def describe_store(store: ChunkStore) -> StoreInfo:
+    """Counts and model of a collection; documents (and their sources, jurisdictions
+    and topics) counted once each, by scanning the metadata."""
+    documents: set[str] = set()
+    sources: Counter[str] = Counter()
+    jurisdictions: Counter[str] = Counter()
+    topics: Counter[str] = Counter()
+    for page in store.pages(with_text=False):
+        for chunk in page:
+            meta = chunk.metadata
+            if meta.document_id in documents:
+                continue
+            documents.add(meta.document_id)
+            sources[meta.source or "?"] += 1
+            if meta.jurisdiction:
+                jurisdictions[meta.jurisdiction] += 1
+            if meta.topic:
+                topics[meta.topic] += 1
+    model = store.model
+    return StoreInfo(
+        location=store.location,
+        collection=store.name,
+        chunks=store.count(),
+        documents=len(documents),
+        embedding_model=None if model is None else model.model_name,
+        dimension=None if model is None else model.dimension,
+        sources=dict(sources.most_common()),
+        jurisdictions=dict(jurisdictions.most_common()),
+        topics=dict(topics.most_common()),
+    )

@@ -1,0 +1,127 @@
+"""What the store keeps with each chunk: its text, its metadata, its vector.
+
+Every metadata key a chunk carries is named here, once: ingestion writes
+:class:`ChunkMetadata`, retrieval, the BM25 cache, the chat and eval read it. A
+store keeps the :meth:`ChunkMetadata.to_store` form (flat strings and integers,
+no None: Chroma refuses None).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+# The keys of the stored form, each written by ingestion and read back below.
+DOCUMENT_ID = "document_id"
+SOURCE = "source"
+TITLE = "title"
+URL = "url"
+JURISDICTION = "jurisdiction"
+TOPIC = "topic"
+CREATED = "created"
+CREATED_DAY = "created_day"  # an integer YYYYMMDD, so date ranges filter with $gte/$lte
+DOWNLOADED = "downloaded"
+CHUNK_INDEX = "chunk_index"
+START = "start"
+END = "end"
+
+SAMPLE_SOURCE = "sample"
+"""``source`` of the bundled sample corpus's chunks (the chat says when it is all there is)."""
+
+NO_DAY = -1
+"""``created_day`` of a chunk without a date, where a number is needed (filter columns)."""
+
+
+def day_number(iso_date: str) -> int:
+    """``2021-03-04`` -> ``20210304``."""
+    return int(iso_date.replace("-", ""))
+
+
+@dataclass(frozen=True)
+class ChunkMetadata:
+    """One chunk's metadata: its document's, and where the chunk sits in it.
+
+    ``start``/``end`` are character offsets into the document's text, so
+    ``document.text[start:end]`` is the chunk's text exactly.
+    """
+
+    document_id: str
+    source: str = ""
+    title: str = ""
+    url: str = ""
+    jurisdiction: str = ""
+    topic: str = ""
+    created: str = ""
+    """The document's date, ISO (``2021-03-04``), or "" when it has none."""
+    downloaded: str = ""
+    chunk_index: int = 0
+    start: int = 0
+    end: int = 0
+
+    @property
+    def created_day(self) -> int | None:
+        """``created`` as YYYYMMDD, or None."""
+        return day_number(self.created) if self.created else None
+
+    def with_span(self, start: int, end: int) -> ChunkMetadata:
+        """The same chunk's metadata with another span (e.g. once merged)."""
+        return replace(self, start=start, end=end)
+
+    def to_store(self) -> dict[str, str | int]:
+        """The stored form: empty optional fields left out (stores take no None)."""
+        meta: dict[str, str | int] = {DOCUMENT_ID: self.document_id, SOURCE: self.source}
+        optional = {TITLE: self.title, URL: self.url, JURISDICTION: self.jurisdiction}
+        optional[TOPIC] = self.topic
+        meta.update({key: value for key, value in optional.items() if value})
+        if self.created:
+            meta[CREATED] = self.created
+            meta[CREATED_DAY] = day_number(self.created)
+        if self.downloaded:
+            meta[DOWNLOADED] = self.downloaded
+        meta.update({CHUNK_INDEX: self.chunk_index, START: self.start, END: self.end})
+        return meta
+
+    @classmethod
+    def from_store(cls, meta: Mapping[str, Any] | None) -> ChunkMetadata:
+        """Read the stored form back (missing keys take their defaults)."""
+        meta = meta or {}
+        return cls(
+            document_id=str(meta.get(DOCUMENT_ID, "")),
+            source=str(meta.get(SOURCE, "")),
+            title=str(meta.get(TITLE, "")),
+            url=str(meta.get(URL, "")),
+            jurisdiction=str(meta.get(JURISDICTION, "")),
+            topic=str(meta.get(TOPIC, "")),
+            created=str(meta.get(CREATED, "")),
+            downloaded=str(meta.get(DOWNLOADED, "")),
+            chunk_index=int(meta.get(CHUNK_INDEX, 0)),
+            start=int(meta.get(START, 0)),
+            end=int(meta.get(END, 0)),
+        )
+
+
+@dataclass(frozen=True)
+class StoredChunk:
+    """A chunk as the store keeps it; ``vector`` is None when not asked for (or not sent)."""
+
+    id: str
+    text: str
+    metadata: ChunkMetadata
+    vector: Sequence[float] | None = field(default=None, repr=False, compare=False)
+
+
+@dataclass(frozen=True)
+class DenseHit:
+    """A chunk a dense query found, with its cosine similarity to the query."""
+
+    chunk: StoredChunk
+    similarity: float
+
+
+@dataclass(frozen=True)
+class ModelStamp:
+    """Which embedding model filled a collection: a store refuses another's vectors."""
+
+    model_name: str
+    dimension: int
