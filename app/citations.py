@@ -31,6 +31,8 @@ from typing import Protocol
 
 import numpy as np
 
+from legalrag.app.prompting import REFUSAL
+
 SUPPORT_THRESHOLD = 0.45
 QUOTE_MATCH = 0.9
 
@@ -58,7 +60,10 @@ _INSTRUCTION = re.compile(
     r"|\b(system prompt|language model|as an ai)\b",
     re.IGNORECASE,
 )
-_EXEMPT = ("not legal advice", "do not address this question", "does not address this question")
+# The refusal sentence's predicate ("do not address this question"), in either number:
+# a sentence that only says the sources do not answer states nothing to cite.
+_REFUSING = REFUSAL.lower().rstrip(".").split(" do not ", 1)[1]
+_EXEMPT = ("not legal advice", f"do not {_REFUSING}", f"does not {_REFUSING}")
 
 
 class SupportScorer(Protocol):

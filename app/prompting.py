@@ -19,6 +19,10 @@ import jinja2
 
 _SOURCE_TAG = re.compile(r"<(\s*/?\s*)source", re.IGNORECASE)
 
+REFUSAL = "The retrieved sources do not address this question."
+"""The one sentence that says the sources do not answer: the gate returns it, the prompt
+tells the model to write it, and the engine recognises it in an answer."""
+
 
 class PromptSource(Protocol):
     """What a template shows of a source."""
@@ -53,6 +57,9 @@ def _environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters["neutralize"] = neutralize
+    # Every template sees the one refusal sentence; it is part of the prompt, so a
+    # change to it is a prompt change (the golden files fail until the version is bumped).
+    env.globals["refusal"] = REFUSAL
     return env
 
 

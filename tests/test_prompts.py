@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from legalrag.app.prompting import (
+    REFUSAL,
     load_template,
     neutralize,
     render_answer_prompt,
@@ -88,6 +89,16 @@ def test_answer_prompt_carries_its_version() -> None:
     rendered = render_answer_prompt("Q?", FIXED_SOURCES)
     assert rendered.version == "answer-v1"
     assert rendered.text == load_template("answer.j2").render(question="Q?", sources=FIXED_SOURCES)
+
+
+def test_the_prompt_asks_for_the_one_refusal_sentence() -> None:
+    text = render_answer_prompt("Q?", FIXED_SOURCES).text
+    assert f'say exactly "{REFUSAL}" and stop.' in text
+    assert "The retrieved sources do not address this question." not in _template_source()
+
+
+def _template_source() -> str:
+    return (resources.files("legalrag.prompts") / "answer.j2").read_text(encoding="utf-8")
 
 
 def test_instructions_inside_a_source_stay_inside_its_block() -> None:
