@@ -14,12 +14,14 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from legalrag.app.engine import AnswerEngine, make_generator
-from legalrag.app.followups import QuestionRewriter, make_rewriter
+from legalrag.app.followups import make_rewriter
 from legalrag.app.prompting import template_version
-from legalrag.app.retrieval import Retriever, open_retriever
+from legalrag.app.retrieval import Retriever
+from legalrag.factory import make_engine, make_generator, open_retriever
 
 if TYPE_CHECKING:
+    from legalrag.app.engine import AnswerEngine
+    from legalrag.app.followups import QuestionRewriter
     from legalrag.app.generation import Generator
     from legalrag.embedding import Embedder
     from legalrag.settings import Settings
@@ -82,7 +84,7 @@ class ChatBackend:
                 log.warning("the answer model is not available yet: %s", exc)
 
     def _install(self, generator: Generator) -> None:
-        self._engine = AnswerEngine(self.settings, self.retriever, generator)
+        self._engine = make_engine(self.settings, self.retriever, generator)
         self._rewriter = make_rewriter(self.settings, generator)
         self.generator_error = None
 
