@@ -1,8 +1,9 @@
 """The answer engine: retrieve, gate, prompt, generate, verify.
 
-The relevance gate answers "The retrieved sources do not address this question."
-without calling the model; everything the model says is verified against the
-sources it was given before it is shown as an answer.
+The relevance gate answers with the refusal sentence (:data:`REFUSAL`) without
+calling the model; everything the model says is verified against the sources it
+was given before it is shown as an answer, by the support check the engine is
+given (:func:`legalrag.factory.make_support_checker`).
 """
 
 from __future__ import annotations
@@ -12,15 +13,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from legalrag.app.citations import (
-    EmbeddingSupport,
-    SupportScorer,
-    lexical_support,
-    split_sentences,
-    strip_markers,
-    support_text,
-    verify_citations,
-)
+from legalrag.app.citations import SupportScorer, verify_citations
 from legalrag.app.generation import (
     AnswerText,
     Event,
@@ -29,11 +22,12 @@ from legalrag.app.generation import (
     Generator,
     Reasoning,
 )
-from legalrag.app.prompting import render_answer_prompt, template_version
-from legalrag.app.retrieval import NOT_ADDRESSED, Filters, RetrievedPassage
+from legalrag.app.prompting import REFUSAL, render_answer_prompt, template_version
+from legalrag.app.retrieval import Filters, RetrievedPassage
 
 if TYPE_CHECKING:
     from legalrag.app.retrieval import Retriever
+    from legalrag.app.support_check import SupportChecker
     from legalrag.settings import Settings
 
 TRUNCATED_BEFORE_ANSWER = (
@@ -91,13 +85,25 @@ def _ms(since: float) -> float:
 
 
 class AnswerEngine:
-    """Answers questions from one index with one generator."""
+    """Answers questions from one index with one generator and one support check."""
 
-    def __init__(self, settings: Settings, retriever: Retriever, generator: Generator) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        retriever: Retriever,
+        generator: Generator,
+        support: SupportChecker | None = None,
+    ) -> None:
         self.settings = settings
         self.retriever = retriever
         self.generator = generator
-        self._support = _support_scorer(settings, retriever, generator)
+        if support is None:
+            # Transitional (issue 13): until every edge builds the engine with
+            # legalrag.factory.make_engine, which passes the checker; then required.
+            from legalrag.factory import make_support_checker
+
+            support = make_support_checker(settings, retriever.embedder, generator)
+        self._support = support
 
     def answer(
         self,
@@ -121,7 +127,7 @@ class AnswerEngine:
         )
         if not retrieved.passages:  # the gate, or filters that match nothing: no model call
             result.refused = True
-            result.answer = retrieved.reason or NOT_ADDRESSED
+            result.answer = retrieved.reason or REFUSAL
             return result
 
         prompt = render_answer_prompt(question, retrieved.passages)
@@ -150,7 +156,7 @@ class AnswerEngine:
         )
         result.timings["verify_ms"] = _ms(started)
         result.answer = checked.answer or (TRUNCATED_BEFORE_ANSWER if result.truncated else "")
-        result.refused = NOT_ADDRESSED.lower() in raw_answer.lower()
+        result.refused = REFUSAL.lower() in raw_answer.lower()
         result.citations = [asdict(c) for c in checked.citations]
         result.unsupported_sentences = checked.unsupported_sentences
         result.misgrounded_sentences = checked.misgrounded_sentences
@@ -163,45 +169,9 @@ class AnswerEngine:
         return self._support(answer, passages)
 
 
-SupportFactory = Callable[[str, list[RetrievedPassage]], SupportScorer]
-
-
-def _support_scorer(
-    settings: Settings, retriever: Retriever, generator: Generator
-) -> SupportFactory:
-    """The judge model when asked for (and available), else the offline score."""
-    from legalrag.app.generation import OpenAICompatibleGenerator
-
-    if settings.support_check == "llm" and isinstance(generator, OpenAICompatibleGenerator):
-        from legalrag.app.support_judge import JudgeSupport
-
-        judge = JudgeSupport(generator)
-        return lambda answer, passages: judge
-    embedder = retriever.embedder
-    if embedder is None:
-        return lambda answer, passages: lexical_support
-
-    def offline(answer: str, passages: list[RetrievedPassage]) -> SupportScorer:
-        # The sources' vectors are the index's own, not embedded again, and the
-        # answer's sentences are embedded in one batch: embedding each (sentence,
-        # source) pair cost about 1 s an answer on CPU (docs/benchmarks.md).
-        scorer = EmbeddingSupport(embedder.embed_documents)
-        for passage in passages:
-            text = support_text(passage.text)
-            if passage.vectors and text is not None:
-                scorer.remember(text, passage.vectors)
-        scorer.prime([strip_markers(s.text) for s in split_sentences(answer)])
-        return scorer
-
-    return offline
-
-
 def make_generator(settings: Settings) -> Generator:
-    """The configured endpoint, or the offline extractive answerer without one."""
-    if settings.llm_base_url:
-        from legalrag.app.generation import OpenAICompatibleGenerator
+    """Moved to :func:`legalrag.factory.make_generator`; kept until the CLI, the chat,
+    eval and bench import it from there (issue 13), then deleted."""
+    from legalrag.factory import make_generator as build
 
-        return OpenAICompatibleGenerator(settings)
-    from legalrag.app.extractive import ExtractiveGenerator
-
-    return ExtractiveGenerator()
+    return build(settings)

@@ -7,8 +7,9 @@ Only the rewritten question reaches retrieval and the answer prompt, so an answe
 can cite only the sources retrieved for it.
 
 Two rewriters behind one protocol: the model (``prompts/rewrite.j2``), and an
-offline, deterministic rewrite used without an endpoint and whenever the model's
-rewrite fails or is unusable.
+offline, deterministic rewrite used without a model that can answer a plain prompt
+and whenever the model's rewrite fails or is unusable. Which one a chat gets is
+decided in :func:`legalrag.factory.make_rewriter`.
 """
 
 from __future__ import annotations
@@ -21,9 +22,10 @@ from typing import TYPE_CHECKING, Protocol
 
 from legalrag.app.citations import content_words
 from legalrag.app.jurisdictions import STATES, named_jurisdictions
+from legalrag.errors import GenerationError
 
 if TYPE_CHECKING:
-    from legalrag.app.generation import OpenAICompatibleGenerator
+    from legalrag.app.generation import Generator
     from legalrag.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -121,16 +123,17 @@ class OfflineRewriter:
 class ModelRewriter:
     """The answer model rewrites follow-ups (``prompts/rewrite.j2``); offline on failure."""
 
-    def __init__(self, generator: OpenAICompatibleGenerator, settings: Settings) -> None:
+    def __init__(self, generator: Generator, *, max_tokens: int, max_chars: int) -> None:
+        if not generator.capabilities.complete:
+            raise ValueError(f"{generator.model_name} cannot rewrite: no plain prompts")
         self.generator = generator
-        self.max_tokens = settings.chat_rewrite_max_tokens
-        self.max_chars = settings.max_question_chars
+        self.max_tokens = max_tokens
+        self.max_chars = max_chars
 
     def rewrite(self, question: str, earlier: Sequence[EarlierTurn]) -> Rewrite:
         """The model's standalone question; the offline rewrite if it fails."""
         if not earlier:
             return Rewrite(question, "none")
-        from legalrag.app.generation import GenerationError
         from legalrag.app.prompting import load_template
 
         prompt = load_template("rewrite.j2").render(question=question, earlier=earlier)
@@ -154,13 +157,9 @@ def parse_rewrite(reply: str) -> str:
     return text.strip().strip("\"'“”*` ").strip()
 
 
-def make_rewriter(settings: Settings, generator: object) -> QuestionRewriter:
-    """The model when asked for (auto: when an endpoint is configured), else offline."""
-    from legalrag.app.generation import OpenAICompatibleGenerator
+def make_rewriter(settings: Settings, generator: Generator) -> QuestionRewriter:
+    """Moved to :func:`legalrag.factory.make_rewriter`; kept until the chat imports it
+    from there (issue 13), then deleted."""
+    from legalrag.factory import make_rewriter as build
 
-    wants_model = settings.chat_rewrite == "llm" or (
-        settings.chat_rewrite == "auto" and settings.llm_base_url
-    )
-    if wants_model and isinstance(generator, OpenAICompatibleGenerator):
-        return ModelRewriter(generator, settings)
-    return OfflineRewriter()
+    return build(settings, generator)

@@ -5,7 +5,8 @@
 - :class:`ReasoningReranker`: Rank1-style; the configured reasoning LLM judges each
   passage and ends with "true" or "false"; the score is
   P(true) / (P(true) + P(false)) from the final token's logprobs, or the parsed
-  word (1.0 / 0.0) when the server sends no logprobs.
+  word (1.0 / 0.0) when the server sends no logprobs. Any
+  :class:`~legalrag.app.generation.Generator` that can ``complete`` a prompt will do.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from legalrag.app.generation import OpenAICompatibleGenerator
+    from legalrag.app.generation import Generator
     from legalrag.app.retrieval import RetrievedPassage
 
 _VERDICT = re.compile(r"\b(true|false)\W*$", re.IGNORECASE)
@@ -74,10 +75,14 @@ def verdict_probability(text: str, logprobs: list[dict] | None) -> float | None:
 class ReasoningReranker:
     """Asks the reasoning model, passage by passage, whether it answers the question."""
 
-    def __init__(self, generator: OpenAICompatibleGenerator, max_tokens: int = 1024) -> None:
+    def __init__(self, generator: Generator, max_tokens: int = 1024) -> None:
+        if not generator.capabilities.complete:
+            raise ValueError(f"{generator.model_name} cannot rerank: no plain prompts")
         self.name = f"llm:{generator.model_name}"
         self._generator = generator
         self._max_tokens = max_tokens
+        # Logprobs make the verdict a probability; without them the word decides.
+        self._logprobs = 5 if generator.capabilities.logprobs else 0
 
     def scores(self, question: str, passages: Sequence[RetrievedPassage]) -> list[float]:
         """A probability per passage; an unparseable judgement scores 0.5 (no evidence)."""
@@ -87,7 +92,9 @@ class ReasoningReranker:
         results = []
         for passage in passages:
             prompt = template.render(question=question, passage=passage.text)
-            reply = self._generator.complete(prompt, max_tokens=self._max_tokens, logprobs=5)
+            reply = self._generator.complete(
+                prompt, max_tokens=self._max_tokens, logprobs=self._logprobs
+            )
             probability = verdict_probability(reply.text, reply.logprobs)
             results.append(0.5 if probability is None else probability)
         return results

@@ -9,9 +9,18 @@ from collections.abc import Iterator
 import pytest
 
 from legalrag.app.engine import TRUNCATED_BEFORE_ANSWER, AnswerEngine
-from legalrag.app.extractive import EXTRACTIVE_NOTE, ExtractiveGenerator
-from legalrag.app.generation import GenerationError, OpenAICompatibleGenerator, Reasoning
-from legalrag.app.retrieval import NOT_ADDRESSED, Filters
+from legalrag.app.generation import (
+    EXTRACTIVE_NOTE,
+    Capabilities,
+    Completion,
+    ExtractiveGenerator,
+    GenerationError,
+    OpenAICompatibleGenerator,
+    Reasoning,
+)
+from legalrag.app.prompting import REFUSAL
+from legalrag.app.retrieval import Filters
+from legalrag.factory import make_engine, make_rewriter, make_support_checker
 from tests.conftest import free_port, make_retriever, run_cli
 from tests.fake_llm import FakeLLM, Script, start_fake_llm
 
@@ -40,7 +49,7 @@ def engine(sample_index, embedder, fake: FakeLLM) -> AnswerEngine:
     fake.script = Script()
     fake.requests.clear()
     retriever = make_retriever(settings, embedder)
-    return AnswerEngine(settings, retriever, OpenAICompatibleGenerator(settings))
+    return make_engine(settings, retriever, OpenAICompatibleGenerator(settings.llm))
 
 
 def _answer(engine: AnswerEngine, fake: FakeLLM, answer: str, **script) -> dict:
@@ -143,18 +152,18 @@ def test_a_server_that_is_down(sample_index) -> None:
     url = f"http://127.0.0.1:{free_port()}/v1"
     down = settings.model_copy(update={"llm_base_url": url, "llm_retries": 0})
     with pytest.raises(GenerationError, match="not reachable"):
-        OpenAICompatibleGenerator(down)
+        OpenAICompatibleGenerator(down.llm)
 
 
 def test_the_gate_refuses_without_calling_the_model(engine: AnswerEngine, fake: FakeLLM) -> None:
     result = engine.answer("What is the boiling point of tungsten?")
-    assert result.refused and result.answer == NOT_ADDRESSED
+    assert result.refused and result.answer == REFUSAL
     assert fake.requests == []
 
 
 def test_the_offline_answerer_is_extractive_and_verifies_clean(sample_index, embedder) -> None:
     settings, _ = sample_index
-    engine = AnswerEngine(settings, make_retriever(settings, embedder), ExtractiveGenerator())
+    engine = make_engine(settings, make_retriever(settings, embedder), ExtractiveGenerator())
     result = engine.answer(QUESTION)
     assert result.answer.startswith(EXTRACTIVE_NOTE)
     assert result.model == "extractive" and result.citations
@@ -231,3 +240,44 @@ def test_events_arrive_while_the_model_is_still_streaming(
     first_reasoning = next(at for name, at in arrivals if name == "Reasoning")
     assert first_reasoning < 0.5 < arrivals[-1][1]
     assert [name for name, _ in arrivals].count("Reasoning") == 10
+
+
+class _Completes:
+    """A generator of no known class that can answer plain prompts."""
+
+    model_name = "completes"
+    capabilities = Capabilities(complete=True)
+
+    def generate(self, request):
+        raise AssertionError("not asked to answer")
+
+    def complete(self, prompt: str, *, max_tokens: int, logprobs: int = 0) -> Completion:
+        return Completion(text="Standalone question: Texas deposits?", reasoning="", logprobs=None)
+
+
+def test_the_factory_chooses_by_capability_not_by_class(embedder) -> None:
+    from legalrag.app.citations import EmbeddingSupport, lexical_support
+    from legalrag.app.followups import EarlierTurn, ModelRewriter, OfflineRewriter
+    from legalrag.app.support_check import ModelSupportCheck
+    from legalrag.settings import load_settings
+
+    settings = load_settings(
+        llm_base_url="http://127.0.0.1:9/v1", chat_rewrite="llm", support_check="llm"
+    )
+    # Without the `complete` capability: the offline rewriter and the offline check,
+    # whatever the settings ask for.
+    offline = ExtractiveGenerator()
+    assert not offline.capabilities.complete
+    with pytest.raises(GenerationError, match="no language model"):
+        offline.complete("p", max_tokens=16)
+    assert isinstance(make_rewriter(settings, offline), OfflineRewriter)
+    assert make_support_checker(settings, None, offline)("a [1].", []) is lexical_support
+    scorer = make_support_checker(settings, embedder, offline)("A sentence [1].", [])
+    assert isinstance(scorer, EmbeddingSupport)
+    # With it, the model's forms, for any class.
+    rewriter = make_rewriter(settings, _Completes())
+    assert isinstance(rewriter, ModelRewriter)
+    earlier = [EarlierTurn("California deposits?", "California deposits?")]
+    assert rewriter.rewrite("What about Texas?", earlier).question == "Texas deposits?"
+    scorer = make_support_checker(settings, embedder, _Completes())("a [1].", [])
+    assert isinstance(scorer, ModelSupportCheck)

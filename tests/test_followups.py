@@ -12,11 +12,11 @@ from legalrag.app.followups import (
     ModelRewriter,
     OfflineRewriter,
     is_follow_up,
-    make_rewriter,
     offline_rewrite,
     parse_rewrite,
 )
 from legalrag.app.generation import OpenAICompatibleGenerator
+from legalrag.factory import make_rewriter
 from legalrag.settings import load_settings
 from tests.fake_llm import FakeLLM, Script, start_fake_llm
 
@@ -96,7 +96,7 @@ def _model_rewriter(fake: FakeLLM) -> ModelRewriter:
     settings = load_settings(
         llm_base_url=fake.url, llm_retries=0, llm_timeout_s=2.0, llm_model="fake-r1-distill"
     )
-    rewriter = make_rewriter(settings, OpenAICompatibleGenerator(settings))
+    rewriter = make_rewriter(settings, OpenAICompatibleGenerator(settings.llm))
     assert isinstance(rewriter, ModelRewriter)
     return rewriter
 

@@ -1,4 +1,5 @@
-"""Reranking: the Rank1-style LLM judge (on the fake vLLM server) and its place in retrieval."""
+"""Reranking: the Rank1-style LLM judge (on the fake vLLM server) and its place in retrieval;
+the model's support check, which asks the same way."""
 
 from __future__ import annotations
 
@@ -49,7 +50,7 @@ def test_llm_reranker_scores_by_logprobs_and_falls_back_to_the_word(
 ) -> None:
     settings, _ = sample_index
     settings = settings.model_copy(update={"llm_base_url": fake.url, "llm_retries": 0})
-    reranker = ReasoningReranker(OpenAICompatibleGenerator(settings))
+    reranker = ReasoningReranker(OpenAICompatibleGenerator(settings.llm))
     fake.script = Script(
         answer="The passage gives the deadline. true",
         reasoning="Texas, 30 days: it answers.",
@@ -84,37 +85,39 @@ def test_retriever_reorders_by_the_reranker(sample_index, embedder) -> None:
     assert result.passages[0].stages.rerank == 1.0
 
 
-def test_judge_support_uses_the_model_but_numbers_stay_decisive(
+def test_the_model_support_check_uses_the_model_but_numbers_stay_decisive(
     sample_index, fake: FakeLLM
 ) -> None:
-    from legalrag.app.support_judge import JudgeSupport
+    from legalrag.app.support_check import ModelSupportCheck
 
     settings, _ = sample_index
     settings = settings.model_copy(update={"llm_base_url": fake.url, "llm_retries": 0})
-    judge = JudgeSupport(OpenAICompatibleGenerator(settings))
+    check = ModelSupportCheck(OpenAICompatibleGenerator(settings.llm))
     fake.script = Script(
         answer="It does not say that. false",
         reasoning_as="none",
         verdict_logprobs={"true": math.log(0.1), "false": math.log(0.9)},
     )
-    assert judge("Texas allows 30 days [1].", "Texas allows 30 days.") == pytest.approx(0.1)
+    assert check("Texas allows 30 days [1].", "Texas allows 30 days.") == pytest.approx(0.1)
     sent = fake.requests[-1]["messages"][0]["content"]
     assert "Claim: Texas allows 30 days." in sent
     before = len(fake.requests)
-    assert judge("Texas allows 90 days [1].", "Texas allows 30 days.") == 0.0
+    assert check("Texas allows 90 days [1].", "Texas allows 30 days.") == 0.0
     assert len(fake.requests) == before  # no model call needed
 
 
-def test_engine_with_the_judge_marks_what_it_rejects(sample_index, embedder, fake: FakeLLM) -> None:
-    from legalrag.app.engine import AnswerEngine
+def test_engine_with_the_model_support_check_marks_what_it_rejects(
+    sample_index, embedder, fake: FakeLLM
+) -> None:
     from legalrag.app.retrieval import Filters
+    from legalrag.factory import make_engine
 
     settings, _ = sample_index
     settings = settings.model_copy(
         update={"llm_base_url": fake.url, "llm_retries": 0, "support_check": "llm"}
     )
-    engine = AnswerEngine(
-        settings, make_retriever(settings, embedder), OpenAICompatibleGenerator(settings)
+    engine = make_engine(
+        settings, make_retriever(settings, embedder), OpenAICompatibleGenerator(settings.llm)
     )
     fake.script = Script(
         answer="A Texas landlord must refund the security deposit [1].",

@@ -1,177 +1,72 @@
-"""Answer generators behind one protocol, streaming, with reasoning kept apart.
+"""The one OpenAI-compatible endpoint client (vLLM serving a DeepSeek-R1 distill).
 
-Backends: an OpenAI-compatible endpoint (vLLM serving a DeepSeek-R1 distill) and,
-offline, :mod:`legalrag.app.extractive`. A reasoning model's thinking reaches us
-in one of three ways, and all three end up in :class:`Reasoning` events, never in
-the answer: vLLM's ``reasoning_content`` / ``reasoning`` delta fields (with
-``--reasoning-parser deepseek_r1``), inline ``<think>…</think>``, or only a closing
-``</think>`` because the chat template already opened the tag.
+:class:`OpenAICompatibleGenerator` streams answers (:meth:`generate`) and answers
+plain prompts whole, with logprobs when asked (:meth:`complete`); it is built from
+an :class:`~legalrag.settings.EndpointSettings` group, not the whole settings.
+:func:`client_options` and :func:`served_models` are shared with eval's RAGAS
+judge, which talks to its own endpoint through ragas but finds its model the same
+way: an unset model name means the first model the server lists.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
 from itertools import chain
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
+from legalrag.app.generation.events import (
+    AnswerText,
+    Completion,
+    Event,
+    Finished,
+    GenerationRequest,
+    Reasoning,
+)
+from legalrag.app.generation.protocol import Capabilities
+from legalrag.app.generation.reasoning import ReasoningSplitter
 from legalrag.errors import GenerationError
 
 if TYPE_CHECKING:
-    from legalrag.app.retrieval import RetrievedPassage
-    from legalrag.settings import Settings
-
-OPEN_TAG, CLOSE_TAG = "<think>", "</think>"
+    from legalrag.settings import EndpointSettings
 
 
-@dataclass(frozen=True)
-class Reasoning:
-    """A piece of the model's thinking."""
-
-    text: str
-
-
-@dataclass(frozen=True)
-class AnswerText:
-    """A piece of the answer."""
-
-    text: str
+def client_options(endpoint: EndpointSettings) -> dict[str, Any]:
+    """The OpenAI SDK client's arguments for ``endpoint``: base URL, key and timeout."""
+    api_key = endpoint.api_key.get_secret_value() if endpoint.api_key else "none"
+    return {"base_url": endpoint.base_url, "api_key": api_key, "timeout": endpoint.timeout_s}
 
 
-@dataclass(frozen=True)
-class Finished:
-    """The end of generation; ``truncated`` when max_tokens cut it off."""
+def served_models(client: Any) -> list[str]:
+    """The names of the models the server lists, in its order (the first is the default).
 
-    truncated: bool
-    finish_reason: str | None = None
-
-
-Event = Reasoning | AnswerText | Finished
-
-
-@dataclass(frozen=True)
-class GenerationRequest:
-    """What a generator is asked: the rendered prompt and what it was made from."""
-
-    question: str
-    sources: Sequence[RetrievedPassage]
-    prompt: str
-
-
-@dataclass(frozen=True)
-class Completion:
-    """A whole (non-streamed) reply: the answer part, and its tokens' logprobs if asked."""
-
-    text: str
-    reasoning: str
-    logprobs: list[dict] | None
-
-
-class Generator(Protocol):
-    """Something that answers a request, streaming."""
-
-    model_name: str
-
-    def generate(self, request: GenerationRequest) -> Iterator[Event]:
-        """Events in order, ending with one :class:`Finished`."""
-        ...
-
-
-class ReasoningSplitter:
-    """Separates ``<think>`` reasoning from the answer in streamed content.
-
-    Without tags at the start, the text is held back until ``</think>`` shows that
-    it was reasoning (the R1-distill template opens the tag itself) or the stream
-    ends, when it was the answer after all. A tag split across two deltas is
-    handled by keeping a short tail back.
+    Errors are the SDK's: each caller says in its own words which server failed.
     """
-
-    def __init__(self) -> None:
-        self._mode = "start"  # start -> (reasoning | held) -> answer
-        self._buffer = ""
-
-    def feed(self, text: str) -> list[Event]:
-        """Events for one more piece of content."""
-        self._buffer += text
-        events: list[Event] = []
-        while True:
-            if self._mode == "start":
-                stripped = self._buffer.lstrip()
-                if stripped.startswith(OPEN_TAG):
-                    self._buffer = stripped[len(OPEN_TAG) :]
-                    self._mode = "reasoning"
-                    continue
-                if OPEN_TAG.startswith(stripped):  # maybe a tag still arriving
-                    return events
-                self._mode = "held"
-                continue
-            if self._mode in ("reasoning", "held"):
-                end = self._buffer.find(CLOSE_TAG)
-                if end >= 0:
-                    if end:
-                        events.append(Reasoning(self._buffer[:end]))
-                    self._buffer = self._buffer[end + len(CLOSE_TAG) :].lstrip("\n")
-                    self._mode = "answer"
-                    continue
-                if self._mode == "reasoning":
-                    keep = _partial_tag_tail(self._buffer, CLOSE_TAG)
-                    if len(self._buffer) > keep:
-                        events.append(Reasoning(self._buffer[: len(self._buffer) - keep]))
-                        self._buffer = self._buffer[len(self._buffer) - keep :]
-                return events
-            if self._buffer:
-                events.append(AnswerText(self._buffer))
-                self._buffer = ""
-            return events
-
-    def reasoning_arrives_apart(self) -> list[Event]:
-        """The server sends reasoning in its own fields: content is all answer."""
-        if self._mode not in ("start", "held"):
-            return []
-        self._mode = "answer"
-        return self.feed("")
-
-    def finish(self, *, truncated: bool) -> list[Event]:
-        """Whatever is held back, once the stream has ended."""
-        rest, self._buffer = self._buffer, ""
-        if not rest:
-            return []
-        if self._mode == "reasoning" or (self._mode == "held" and truncated):
-            return [Reasoning(rest)]  # cut off while still thinking
-        return [AnswerText(rest)]
-
-
-def _partial_tag_tail(text: str, tag: str) -> int:
-    for size in range(min(len(tag) - 1, len(text)), 0, -1):
-        if tag.startswith(text[-size:]):
-            return size
-    return 0
+    models = client.models.list()
+    return [m.id for m in getattr(models, "data", []) or []]
 
 
 class OpenAICompatibleGenerator:
     """A chat-completions endpoint (vLLM, or any OpenAI-compatible server)."""
 
-    def __init__(self, settings: Settings) -> None:
+    capabilities = Capabilities(streaming=True, complete=True, logprobs=True, remote=True)
+
+    def __init__(self, endpoint: EndpointSettings) -> None:
         import openai
 
-        if not settings.llm_base_url:
+        if not endpoint.base_url:
             raise GenerationError("no LLM endpoint configured (LEGALRAG_LLM_BASE_URL)")
-        self.base_url = settings.llm_base_url
-        self.settings = settings
-        api_key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else "none"
+        self.base_url = endpoint.base_url
+        self.endpoint = endpoint
         self._client = openai.OpenAI(
-            base_url=settings.llm_base_url,
-            api_key=api_key,
-            timeout=settings.llm_timeout_s,
+            **client_options(endpoint),
             max_retries=0,  # retried here, with the backoff the settings ask for
         )
-        self.model_name = settings.llm_model or self._first_model()
+        self.model_name = endpoint.model or self._first_model()
 
     def _first_model(self) -> str:
-        models = self._call(lambda: self._client.models.list())
-        names = [m.id for m in getattr(models, "data", []) or []]
+        names = self._call(lambda: served_models(self._client))
         if not names:
             raise GenerationError(f"the model server at {self.base_url} lists no models")
         return names[0]
@@ -179,7 +74,7 @@ class OpenAICompatibleGenerator:
     def _call(self, make_request: Callable[[], Any]) -> Any:
         import openai
 
-        attempts = self.settings.llm_retries + 1
+        attempts = self.endpoint.retries + 1
         for attempt in range(attempts):
             try:
                 return make_request()
@@ -187,7 +82,7 @@ class OpenAICompatibleGenerator:
                 # Down or 5xx: nothing was generated yet, so a retry is safe.
                 if attempt + 1 == attempts:
                     raise GenerationError(self._describe(exc)) from None
-                time.sleep(self.settings.llm_retry_backoff_s * 2**attempt)
+                time.sleep(self.endpoint.retry_backoff_s * 2**attempt)
             except openai.APIError as exc:
                 raise GenerationError(self._describe(exc)) from None
         raise AssertionError("unreachable")
@@ -199,7 +94,7 @@ class OpenAICompatibleGenerator:
         if isinstance(exc, openai.APITimeoutError | httpx.TimeoutException):
             return (
                 f"the model server at {self.base_url} did not answer within "
-                f"{self.settings.llm_timeout_s:g} s"
+                f"{self.endpoint.timeout_s:g} s"
             )
         if isinstance(exc, openai.APIConnectionError):
             return f"the model server at {self.base_url} is not reachable"
@@ -245,8 +140,8 @@ class OpenAICompatibleGenerator:
             lambda: self._client.chat.completions.create(
                 model=self.model_name,
                 messages=[{"role": "user", "content": prompt}],
-                temperature=self.settings.llm_temperature,
-                top_p=self.settings.llm_top_p,
+                temperature=self.endpoint.temperature,
+                top_p=self.endpoint.top_p,
                 max_tokens=max_tokens,
                 logprobs=logprobs > 0,
                 top_logprobs=logprobs or None,
@@ -281,9 +176,9 @@ class OpenAICompatibleGenerator:
                 model=self.model_name,
                 # DeepSeek-R1: no system prompt, all instructions in the user turn.
                 messages=[{"role": "user", "content": request.prompt}],
-                temperature=self.settings.llm_temperature,
-                top_p=self.settings.llm_top_p,
-                max_tokens=self.settings.llm_max_tokens,
+                temperature=self.endpoint.temperature,
+                top_p=self.endpoint.top_p,
+                max_tokens=self.endpoint.max_tokens,
                 stream=True,
             )
         )

@@ -12,7 +12,15 @@ import re
 from collections.abc import Iterator
 
 from legalrag.app.citations import content_words, split_passage
-from legalrag.app.generation import AnswerText, Event, Finished, GenerationRequest
+from legalrag.app.generation.events import (
+    AnswerText,
+    Completion,
+    Event,
+    Finished,
+    GenerationRequest,
+)
+from legalrag.app.generation.protocol import Capabilities
+from legalrag.errors import GenerationError
 
 EXTRACTIVE_NOTE = (
     "Extractive answer (no language model is configured): the most relevant sentences "
@@ -32,6 +40,9 @@ class ExtractiveGenerator:
     """A :class:`~legalrag.app.generation.Generator` that needs no model."""
 
     model_name = "extractive"
+    # No model: nothing to ask a plain prompt, so the reranker, the support check and
+    # the follow-up rewriter are given their offline forms (legalrag.factory).
+    capabilities = Capabilities()
 
     def __init__(self, sentences_per_source: int = 2) -> None:
         self.sentences_per_source = sentences_per_source
@@ -56,3 +67,10 @@ class ExtractiveGenerator:
         lines.append("This is not legal advice.")
         yield AnswerText("\n".join(lines))
         yield Finished(truncated=False, finish_reason="stop")
+
+    def complete(self, prompt: str, *, max_tokens: int, logprobs: int = 0) -> Completion:
+        """Not supported (``capabilities.complete`` is false): there is no model to ask."""
+        raise GenerationError(
+            "the extractive answerer cannot answer a plain prompt: no language model is "
+            "configured (LEGALRAG_LLM_BASE_URL)"
+        )
