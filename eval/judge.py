@@ -5,6 +5,9 @@ does the work: faithfulness always, and answer relevancy, context precision and
 context recall when the question has a reference answer. ragas' own embeddings
 (answer relevancy compares questions by cosine) are our :class:`Embedder`, so no
 embedding model is downloaded and the judge endpoint need not serve embeddings.
+The judge's endpoint is an :class:`~legalrag.settings.EndpointSettings` group like
+the answering model's, reached with the same client options and, when no model is
+named, the same "first model the server lists" (:mod:`legalrag.app.generation.endpoint`).
 
 Without a judge every RAGAS metric is *skipped*, with the reason, never scored 0
 or 1. A failure of one metric on one question (a timeout, a reply that is not the
@@ -21,11 +24,12 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
+from legalrag.app.generation.endpoint import client_options, served_models
 from legalrag.errors import JudgeUnavailableError
 
 if TYPE_CHECKING:
     from legalrag.embedding import Embedder
-    from legalrag.settings import Settings
+    from legalrag.settings import EndpointSettings, Settings
 
 METRICS = ("faithfulness", "answer_relevancy", "context_precision", "context_recall")
 NEEDS_REFERENCE = frozenset({"answer_relevancy", "context_precision", "context_recall"})
@@ -105,7 +109,7 @@ def _describe(exc: BaseException) -> str:
 class RagasJudge:
     """The four RAGAS metrics, asked of the configured judge endpoint."""
 
-    def __init__(self, settings: Settings, embedder: Embedder) -> None:
+    def __init__(self, endpoint: EndpointSettings, embedder: Embedder) -> None:
         os.environ.setdefault("RAGAS_DO_NOT_TRACK", "true")
         from openai import AsyncOpenAI, OpenAI
         from ragas.llms import llm_factory
@@ -116,29 +120,24 @@ class RagasJudge:
             Faithfulness,
         )
 
-        assert settings.judge_base_url
-        key = settings.judge_api_key.get_secret_value() if settings.judge_api_key else "none"
-        connection = {
-            "base_url": settings.judge_base_url,
-            "api_key": key,
-            "timeout": settings.judge_timeout_s,
-            "max_retries": settings.judge_retries,
-        }
+        assert endpoint.base_url
+        # ragas' requests are retried by the SDK, with its own backoff.
+        connection = {**client_options(endpoint), "max_retries": endpoint.retries}
         # Asked once up front, so that a judge that is down stops the run before it
         # starts (exit 3) instead of failing every question's row.
         served = _served_models(OpenAI(**connection))
-        if settings.judge_model and settings.judge_model not in served:
+        if endpoint.model and endpoint.model not in served:
             raise JudgeUnavailableError(
-                f"the judge at {settings.judge_base_url} does not serve {settings.judge_model!r}"
+                f"the judge at {endpoint.base_url} does not serve {endpoint.model!r}"
                 f" (it serves: {', '.join(served)})"
             )
-        self.model_name = settings.judge_model or served[0]
+        self.model_name = endpoint.model or served[0]
         # One event loop for the whole run: the async client's connections belong to it.
         self._loop = asyncio.new_event_loop()
         llm = llm_factory(
             self.model_name,
             client=AsyncOpenAI(**connection),
-            max_tokens=settings.judge_max_tokens,
+            max_tokens=endpoint.max_tokens,
         )
         self._metrics = {
             "faithfulness": Faithfulness(llm=llm),
@@ -193,7 +192,7 @@ class RagasJudge:
 
 def _served_models(client: Any) -> list[str]:
     try:
-        models = [model.id for model in client.models.list().data]
+        models = served_models(client)
     except Exception as exc:
         raise JudgeUnavailableError(
             f"the judge at {client.base_url} did not list its models ({_describe(exc)})"
@@ -208,7 +207,7 @@ def make_judge(settings: Settings, embedder: Embedder | None) -> Judge:
     if not settings.judge_base_url:
         return NoJudge()
     if embedder is None:
-        from legalrag.embedding import make_embedder
+        from legalrag.factory import make_embedder
 
         embedder = make_embedder(settings)
-    return RagasJudge(settings, embedder)
+    return RagasJudge(settings.judge, embedder)

@@ -224,3 +224,26 @@ def test_eval_settings_precedence_masking_and_checks(
         load_settings(judge_base_url="127.0.0.1:8000")
     with pytest.raises(SettingsError, match="eval_span_k"):
         load_settings(eval_span_k=[0, 4])
+
+
+def test_judge_and_answering_model_are_one_endpoint_shape_found_the_same_way() -> None:
+    from legalrag.app.generation import OpenAICompatibleGenerator, endpoint
+    from legalrag.eval import judge
+    from legalrag.settings import EndpointSettings, load_settings
+    from tests.fake_judge import start_fake_judge
+
+    # One settings group for both, built from the same flat names as before.
+    settings = load_settings(judge_base_url="http://127.0.0.1:9/v1", judge_model="j")
+    assert isinstance(settings.judge, EndpointSettings)
+    assert isinstance(settings.llm, EndpointSettings)
+    assert (settings.judge.base_url, settings.judge.model) == ("http://127.0.0.1:9/v1", "j")
+    assert (settings.judge.timeout_s, settings.judge.retries) == (180.0, 1)
+    # "The first model the server lists" is one lookup, shared, not a copy in eval.
+    assert judge.served_models is endpoint.served_models
+    state, server = start_fake_judge()
+    try:
+        both = load_settings(judge_base_url=state.url, llm_base_url=state.url)
+        ragas = judge.RagasJudge(both.judge, embedder=None)  # type: ignore[arg-type]
+        assert ragas.model_name == OpenAICompatibleGenerator(both.llm).model_name == "fake-judge"
+    finally:
+        server.shutdown()
