@@ -30,13 +30,14 @@ def make_embedder(settings: Settings) -> Embedder:
     """The embedder the settings name (sentence-transformers, the bundled MiniLM by default)."""
     from legalrag.embedding import SentenceTransformerEmbedder
 
+    group = settings.embedding
     return SentenceTransformerEmbedder(
-        settings.embedding_model,
-        device=settings.embedding_device,
-        batch_size=settings.embedding_batch_size,
-        query_instruction=settings.embedding_query_instruction,
-        trust_remote_code=settings.embedding_trust_remote_code,
-        dtype=settings.embedding_dtype,
+        group.model,
+        device=group.device,
+        batch_size=group.batch_size,
+        query_instruction=group.query_instruction,
+        trust_remote_code=group.trust_remote_code,
+        dtype=group.dtype,
     )
 
 

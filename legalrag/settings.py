@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import platformdirs
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -22,6 +22,15 @@ from pydantic_settings import (
 )
 
 from legalrag.errors import SettingsError
+from legalrag.settings_edges import ChatFields, EvalFields
+from legalrag.settings_groups import (
+    ChatSettings,
+    EmbeddingSettings,
+    EndpointSettings,
+    EvalSettings,
+    RetrievalSettings,
+    StoreSettings,
+)
 
 CONFIG_ENV_VAR = "LEGALRAG_CONFIG"
 DEFAULT_CONFIG_FILE = Path("legalrag.toml")
@@ -31,63 +40,14 @@ DEFAULT_CONFIG_FILE = Path("legalrag.toml")
 _toml_file: ContextVar[Path | None] = ContextVar("_toml_file", default=None)
 
 
-class StoreSettings(BaseModel):
-    """Where the chunk store is and how to reach it (a view of :class:`Settings`)."""
-
-    model_config = ConfigDict(frozen=True)
-
-    chroma_dir: Path
-    chroma_url: str | None
-    chroma_auth_token: SecretStr | None
-    collection: str
-
-    @property
-    def location(self) -> str:
-        """Where the index lives, for messages."""
-        return self.chroma_url or str(self.chroma_dir)
-
-
-class RetrievalSettings(BaseModel):
-    """How sources are found and selected (a view of :class:`Settings`)."""
-
-    model_config = ConfigDict(frozen=True)
-
-    retrieve_k: int
-    dense: bool
-    bm25: bool
-    candidates: int
-    rrf_k: int
-    jurisdiction_boost: bool
-    jurisdiction_boost_weight: float
-    relevance_floor: float
-    rerank_candidates: int
-    context_max_tokens: int
-
-
-class EndpointSettings(BaseModel):
-    """One OpenAI-compatible endpoint: the answering model's (``llm_*``) or the judge's
-    (``judge_*``), the same shape for both (a view of :class:`Settings`)."""
-
-    model_config = ConfigDict(frozen=True)
-
-    base_url: str | None
-    model: str | None  # None: the first model the endpoint lists
-    api_key: SecretStr | None
-    timeout_s: float
-    retries: int
-    max_tokens: int
-    retry_backoff_s: float = 1.0  # doubling; the judge's retries are the SDK's own
-    temperature: float | None = None  # None: the server's default (the judge's case)
-    top_p: float | None = None
-
-
 def default_data_dir() -> Path:
     """The per-user data folder (e.g. ``~/.local/share/legalrag`` on Linux)."""
     return Path(platformdirs.user_data_dir("legalrag", appauthor=False))
 
 
-class Settings(BaseSettings):
-    """Every setting legalrag reads, in one place."""
+class Settings(BaseSettings, ChatFields, EvalFields):
+    """Every setting legalrag reads, in one place (the chat's and eval's fields are
+    declared in :mod:`legalrag.settings_edges`)."""
 
     model_config = SettingsConfigDict(
         env_prefix="LEGALRAG_",
@@ -233,107 +193,6 @@ class Settings(BaseSettings):
         description="Managed jobs are named <prefix>-<i>-of-<N>.",
     )
 
-    # --- chat --------------------------------------------------------------------
-    chat_host: str = Field(
-        default="127.0.0.1",
-        description="Address `legalrag chat` listens on; 0.0.0.0 without auth gets a warning.",
-    )
-    chat_port: int = Field(default=7860, ge=1, le=65535)
-    auth: SecretStr | None = Field(
-        default=None,
-        description="Login: a file of user:bcrypt-hash lines, or user:password pairs "
-        "(comma-separated, for local use). Unset: no login, 127.0.0.1 only.",
-    )
-    session_secret: SecretStr | None = Field(
-        default=None,
-        description="Signs the login cookie; give every replica the same one. "
-        "Unset: a random one per process (logins do not survive another replica).",
-    )
-    session_max_age_s: int = Field(default=12 * 3600, ge=60, description="Login lifetime.")
-    session_https_only: bool = Field(
-        default=False, description="Send the login cookie over HTTPS only (behind TLS)."
-    )
-    chat_concurrency: int = Field(
-        default=4, ge=1, description="Questions answered at once per process (Gradio's queue)."
-    )
-    chat_rewrite: Literal["auto", "llm", "offline"] = Field(
-        default="auto",
-        description="Follow-up rewriting: the model (auto: when an endpoint is set) or offline.",
-    )
-    chat_rewrite_max_tokens: int = Field(
-        default=1024, ge=16, description="Reasoning tokens count against this too."
-    )
-    chat_history_turns: int = Field(
-        default=3, ge=0, description="Earlier questions the follow-up rewriter sees."
-    )
-    health_query: str = Field(
-        default="security deposit", min_length=1, description="The /healthz probe retrieval."
-    )
-    audit: bool = Field(default=True, description="Write one audit line per answered question.")
-    audit_log: Path | None = Field(
-        default=None, description="The audit log (JSON lines); default <data_dir>/logs/audit.jsonl."
-    )
-
-    # --- eval --------------------------------------------------------------------
-    judge_base_url: str | None = Field(
-        default=None,
-        description="OpenAI-compatible endpoint of the RAGAS judge; unset: RAGAS is skipped.",
-    )
-    judge_model: str | None = Field(
-        default=None, description="Judge model name; unset means the first the endpoint lists."
-    )
-    judge_api_key: SecretStr | None = None
-    judge_timeout_s: float = Field(default=180.0, gt=0, description="Per judge request.")
-    judge_retries: int = Field(default=1, ge=0, description="Retries when down or HTTP 5xx.")
-    judge_max_tokens: int = Field(
-        default=4096, ge=64, description="Per judge reply; a reasoning judge needs room."
-    )
-    eval_k: int = Field(
-        default=10, ge=1, le=200, description="Cut-off of recall@k, precision@k and nDCG@k."
-    )
-    # LegalBench-RAG's own protocol (Pipitone & Houir Alami, 2024, Table 3): kept as
-    # its default so that our span figures line up with the published table.
-    eval_span_k: list[int] = Field(
-        default=[1, 2, 4, 8, 16, 32, 64],
-        min_length=1,
-        description="Cut-offs of character-level span precision/recall (LegalBench-RAG).",
-    )
-    eval_answers: bool = Field(
-        default=True, description="Generate and verify answers (off: retrieval metrics only)."
-    )
-    eval_out_dir: Path = Field(
-        default=Path("eval-report"), description="Where report.json, report.md, rows go."
-    )
-
-    # --- endpoint groups: the answering model and the judge, one shape -------------
-
-    @property
-    def llm(self) -> EndpointSettings:
-        """The answering model's endpoint (``llm_*``)."""
-        return EndpointSettings(
-            base_url=self.llm_base_url,
-            model=self.llm_model,
-            api_key=self.llm_api_key,
-            timeout_s=self.llm_timeout_s,
-            retries=self.llm_retries,
-            max_tokens=self.llm_max_tokens,
-            retry_backoff_s=self.llm_retry_backoff_s,
-            temperature=self.llm_temperature,
-            top_p=self.llm_top_p,
-        )
-
-    @property
-    def judge(self) -> EndpointSettings:
-        """The RAGAS judge's endpoint (``judge_*``)."""
-        return EndpointSettings(
-            base_url=self.judge_base_url,
-            model=self.judge_model,
-            api_key=self.judge_api_key,
-            timeout_s=self.judge_timeout_s,
-            retries=self.judge_retries,
-            max_tokens=self.judge_max_tokens,
-        )
-
     @classmethod
     def settings_customise_sources(
         cls,
@@ -349,20 +208,6 @@ class Settings(BaseSettings):
         if toml_file is not None:
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_file))
         return tuple(sources)
-
-    @field_validator("judge_base_url")
-    @classmethod
-    def _check_judge_url(cls, value: str | None) -> str | None:
-        if value and not value.startswith(("http://", "https://")):
-            raise ValueError("must start with http:// or https://")
-        return value or None
-
-    @field_validator("eval_span_k")
-    @classmethod
-    def _check_span_k(cls, value: list[int]) -> list[int]:
-        if any(k < 1 for k in value):
-            raise ValueError("every k must be at least 1")
-        return sorted(set(value))
 
     @field_validator("chroma_url")
     @classmethod
@@ -397,33 +242,42 @@ class Settings(BaseSettings):
         """The embedded Chroma folder."""
         return self.chroma_path or self.data_dir / "chroma"
 
-    # --- typed group views: what each part takes instead of the whole Settings -------
+    # --- typed groups (legalrag.settings_groups): what each part takes -------------
 
     @property
     def store(self) -> StoreSettings:
         """The chunk store's settings."""
-        return StoreSettings(
-            chroma_dir=self.chroma_dir,
-            chroma_url=self.chroma_url,
-            chroma_auth_token=self.chroma_auth_token,
-            collection=self.collection,
-        )
+        return StoreSettings.of(self)
+
+    @property
+    def embedding(self) -> EmbeddingSettings:
+        """The embedding model's settings."""
+        return EmbeddingSettings.of(self)
 
     @property
     def retrieval(self) -> RetrievalSettings:
         """The retriever's settings."""
-        return RetrievalSettings(
-            retrieve_k=self.retrieve_k,
-            dense=self.retrieval_dense,
-            bm25=self.retrieval_bm25,
-            candidates=self.retrieval_candidates,
-            rrf_k=self.rrf_k,
-            jurisdiction_boost=self.jurisdiction_boost,
-            jurisdiction_boost_weight=self.jurisdiction_boost_weight,
-            relevance_floor=self.relevance_floor,
-            rerank_candidates=self.rerank_candidates,
-            context_max_tokens=self.context_max_tokens,
-        )
+        return RetrievalSettings.of(self)
+
+    @property
+    def llm(self) -> EndpointSettings:
+        """The answering model's endpoint (``llm_*``)."""
+        return EndpointSettings.of(self, prefix="llm_")
+
+    @property
+    def judge(self) -> EndpointSettings:
+        """The RAGAS judge's endpoint (``judge_*``)."""
+        return EndpointSettings.of(self, prefix="judge_")
+
+    @property
+    def chat(self) -> ChatSettings:
+        """The chat process's settings."""
+        return ChatSettings.of(self)
+
+    @property
+    def eval(self) -> EvalSettings:
+        """`legalrag eval`'s settings."""
+        return EvalSettings.of(self)
 
     @property
     def reranker_device_name(self) -> str:

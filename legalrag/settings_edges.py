@@ -1,0 +1,107 @@
+"""The settings of the edges, the chat process and `legalrag eval`, declared apart.
+
+:class:`~legalrag.settings.Settings` inherits these fields: they are read from the
+same ``LEGALRAG_*`` variables and TOML keys as every other setting, with the same
+precedence; only their declarations live here, beside the core's.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, SecretStr, field_validator
+
+
+class ChatFields(BaseModel):
+    """The chat process: listening, login, concurrency, follow-ups, probe, audit."""
+
+    # --- chat --------------------------------------------------------------------
+    chat_host: str = Field(
+        default="127.0.0.1",
+        description="Address `legalrag chat` listens on; 0.0.0.0 without auth gets a warning.",
+    )
+    chat_port: int = Field(default=7860, ge=1, le=65535)
+    auth: SecretStr | None = Field(
+        default=None,
+        description="Login: a file of user:bcrypt-hash lines, or user:password pairs "
+        "(comma-separated, for local use). Unset: no login, 127.0.0.1 only.",
+    )
+    session_secret: SecretStr | None = Field(
+        default=None,
+        description="Signs the login cookie; give every replica the same one. "
+        "Unset: a random one per process (logins do not survive another replica).",
+    )
+    session_max_age_s: int = Field(default=12 * 3600, ge=60, description="Login lifetime.")
+    session_https_only: bool = Field(
+        default=False, description="Send the login cookie over HTTPS only (behind TLS)."
+    )
+    chat_concurrency: int = Field(
+        default=4, ge=1, description="Questions answered at once per process (Gradio's queue)."
+    )
+    chat_rewrite: Literal["auto", "llm", "offline"] = Field(
+        default="auto",
+        description="Follow-up rewriting: the model (auto: when an endpoint is set) or offline.",
+    )
+    chat_rewrite_max_tokens: int = Field(
+        default=1024, ge=16, description="Reasoning tokens count against this too."
+    )
+    chat_history_turns: int = Field(
+        default=3, ge=0, description="Earlier questions the follow-up rewriter sees."
+    )
+    health_query: str = Field(
+        default="security deposit", min_length=1, description="The /healthz probe retrieval."
+    )
+    audit: bool = Field(default=True, description="Write one audit line per answered question.")
+    audit_log: Path | None = Field(
+        default=None, description="The audit log (JSON lines); default <data_dir>/logs/audit.jsonl."
+    )
+
+
+class EvalFields(BaseModel):
+    """The RAGAS judge's endpoint and what `legalrag eval` measures."""
+
+    # --- eval --------------------------------------------------------------------
+    judge_base_url: str | None = Field(
+        default=None,
+        description="OpenAI-compatible endpoint of the RAGAS judge; unset: RAGAS is skipped.",
+    )
+    judge_model: str | None = Field(
+        default=None, description="Judge model name; unset means the first the endpoint lists."
+    )
+    judge_api_key: SecretStr | None = None
+    judge_timeout_s: float = Field(default=180.0, gt=0, description="Per judge request.")
+    judge_retries: int = Field(default=1, ge=0, description="Retries when down or HTTP 5xx.")
+    judge_max_tokens: int = Field(
+        default=4096, ge=64, description="Per judge reply; a reasoning judge needs room."
+    )
+    eval_k: int = Field(
+        default=10, ge=1, le=200, description="Cut-off of recall@k, precision@k and nDCG@k."
+    )
+    # LegalBench-RAG's own protocol (Pipitone & Houir Alami, 2024, Table 3): kept as
+    # its default so that our span figures line up with the published table.
+    eval_span_k: list[int] = Field(
+        default=[1, 2, 4, 8, 16, 32, 64],
+        min_length=1,
+        description="Cut-offs of character-level span precision/recall (LegalBench-RAG).",
+    )
+    eval_answers: bool = Field(
+        default=True, description="Generate and verify answers (off: retrieval metrics only)."
+    )
+    eval_out_dir: Path = Field(
+        default=Path("eval-report"), description="Where report.json, report.md, rows go."
+    )
+
+    @field_validator("judge_base_url")
+    @classmethod
+    def _check_judge_url(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value or None
+
+    @field_validator("eval_span_k")
+    @classmethod
+    def _check_span_k(cls, value: list[int]) -> list[int]:
+        if any(k < 1 for k in value):
+            raise ValueError("every k must be at least 1")
+        return sorted(set(value))
