@@ -16,7 +16,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from html import escape
@@ -124,11 +124,13 @@ class ChatTurns:
         chat = list(history)
         record_filters = {"jurisdiction": jurisdiction, "topic": topic}
         accepted = False  # a question refused as it came (empty, too long): not audited
+        answer: dict[str, Any] | None = None
+        error: str | None = None
+        timings: dict[str, float] = {}
         try:
             question = clean_question(question or "", max_chars=self.settings.max_question_chars)
             accepted, standalone = True, question
             earlier = earlier_turns(history)
-            turn = len(earlier) + 1
             chat.append({"role": "user", "content": question})
             yield TurnOutput(chat, None, None, "")
 
@@ -142,49 +144,58 @@ class ChatTurns:
             )
             standalone = rewritten.question
             rewrite_ms = round(1000 * (time.perf_counter() - rewrite_started), 1)
-            searching = {
-                "role": "assistant",
-                "content": escape(
-                    " · ".join(
-                        part
-                        for part in (
-                            filters.describe() or "no filters",
-                            f"k = {k or self.settings.retrieve_k}",
-                            "" if rewritten.method == "none" else f"rewritten ({rewritten.method})",
-                        )
-                        if part
-                    )
-                ),
-                "metadata": {"title": SEARCHING_FOR + standalone, "status": "done"},
-            }
-            chat.append(searching)
+            chat.append(self._searching(filters, k, rewritten.method, standalone))
             yield TurnOutput(chat, None, None, None)
-            yield from self._answer(
+            final, answer = yield from self._answer(
                 chat,
                 question=question,
                 standalone=standalone,
-                turn=turn,
+                turn=len(earlier) + 1,
                 filters=filters,
                 k=k,
                 show_reasoning=show_reasoning,
                 sources_html=sources_html,
-                user=user,
-                record_filters=record_filters,
-                timings={"rewrite_ms": rewrite_ms},
-                started=started,
             )
+            timings = {"rewrite_ms": rewrite_ms}
         except Exception as exc:  # the chat's one catch: shown as a message, the page goes on
-            message = _describe_error(exc)
-            if accepted:  # the question is on the page and goes in the audit log
+            error = _describe_error(exc)
+            if accepted:
                 for earlier_message in chat:  # a stream cut short: no spinner left turning
                     metadata = earlier_message.get("metadata") or {}
                     if metadata.get("status") == "pending":
                         metadata["status"] = "done"
-                self._audit(
-                    user, question, standalone, record_filters, k, None, message, started, {}
+            chat.append(_error(error))
+            final = TurnOutput(chat, None, None, None)
+        if accepted and self.settings.audit:  # written before the last step is shown
+            timings["total_ms"] = round(1000 * (time.perf_counter() - started), 1)
+            self._write_audit(
+                audit_record(
+                    user=user,
+                    question=question,
+                    standalone_question=standalone,
+                    filters=record_filters,
+                    k=k or self.settings.retrieve_k,
+                    answer=answer,
+                    error=error,
+                    timings=timings,
                 )
-            chat.append(_error(message))
-            yield TurnOutput(chat, None, None, None)
+            )
+        yield final
+
+    def _searching(
+        self, filters: Filters, k: int | None, method: str, standalone: str
+    ) -> dict[str, Any]:
+        """The "Searching for: …" note: what was searched for, with which filters and k."""
+        parts = (
+            filters.describe() or "no filters",
+            f"k = {k or self.settings.retrieve_k}",
+            "" if method == "none" else f"rewritten ({method})",
+        )
+        return {
+            "role": "assistant",
+            "content": escape(" · ".join(part for part in parts if part)),
+            "metadata": {"title": SEARCHING_FOR + standalone, "status": "done"},
+        }
 
     def _answer(
         self,
@@ -197,11 +208,8 @@ class ChatTurns:
         k: int | None,
         show_reasoning: bool,
         sources_html: str | None,
-        user: str | None,
-        record_filters: dict[str, Any],
-        timings: dict[str, float],
-        started: float,
-    ) -> Iterator[TurnOutput]:
+    ) -> Generator[TurnOutput, None, tuple[TurnOutput, dict[str, Any]]]:
+        """Stream the answer into ``chat``; return the last step and the answer."""
         engine = self.backend.engine()
         events: queue.Queue[tuple[str, Any]] = queue.Queue()
 
@@ -266,33 +274,9 @@ class ChatTurns:
             standalone=standalone,
             when=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         )
-        self._audit(user, question, standalone, record_filters, k, answer, None, started, timings)
-        yield TurnOutput(chat, stack_turns(sources, sources_html), export, None)
+        return TurnOutput(chat, stack_turns(sources, sources_html), export, None), answer
 
-    def _audit(
-        self,
-        user: str | None,
-        question: str,
-        standalone: str,
-        filters: dict[str, Any],
-        k: int | None,
-        answer: dict[str, Any] | None,
-        error: str | None,
-        started: float,
-        timings: dict[str, float],
-    ) -> None:
-        if not self.settings.audit:
-            return
-        record = audit_record(
-            user=user,
-            question=question,
-            standalone_question=standalone,
-            filters=filters,
-            k=k or self.settings.retrieve_k,
-            answer=answer,
-            error=error,
-            timings={**timings, "total_ms": round(1000 * (time.perf_counter() - started), 1)},
-        )
+    def _write_audit(self, record: dict[str, Any]) -> None:
         try:
             append_audit(self.settings.audit_log_path, record)
         except OSError as exc:  # the answer was shown; say loudly that it was not logged
