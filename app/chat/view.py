@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from html import escape
 from typing import Any
 
@@ -52,29 +52,46 @@ def _url(url: str) -> str | None:
     return url if url.startswith(("http://", "https://")) else None
 
 
+def _weave(text: str, pieces: Iterable[tuple[int, int, str]]) -> str:
+    """Escaped ``text`` with each (start, end) range, in order, replaced by its markup."""
+    parts: list[str] = []
+    position = 0
+    for start, end, markup in pieces:
+        parts.append(escape(text[position:start], quote=False))
+        parts.append(markup)
+        position = end
+    parts.append(escape(text[position:], quote=False))
+    return "".join(parts)
+
+
+def _marker_html(
+    number: int, *, turn: int, sentence: int, sources: Sequence[dict[str, Any]]
+) -> str:
+    """One citation marker: a link to its source (valid) or struck out (invalid)."""
+    if 1 <= number <= len(sources):
+        title = escape(f"Source {number}: {sources[number - 1].get('title') or ''}")
+        return (
+            f'<a class="cite" href="#{cite_id(turn, sentence, number)}" '
+            f'title="{title}">[{number}]</a>'
+        )
+    return (
+        f'<s class="cite-invalid" title="Invalid citation: no source {number} was '
+        f'given; removed from the checked answer">[{number}]</s>'
+    )
+
+
 def _render_markers(
     text: str, *, turn: int, sentence: int, sources: Sequence[dict[str, Any]]
 ) -> str:
     """Escaped ``text`` with its markers as links (valid) or struck out (invalid)."""
-    parts: list[str] = []
-    position = 0
+    pieces = []
     for start, end, numbers in marker_groups(text):
-        parts.append(escape(text[position:start], quote=False))
-        for number in numbers:
-            if 1 <= number <= len(sources):
-                title = escape(f"Source {number}: {sources[number - 1].get('title') or ''}")
-                parts.append(
-                    f'<a class="cite" href="#{cite_id(turn, sentence, number)}" '
-                    f'title="{title}">[{number}]</a>'
-                )
-            else:
-                parts.append(
-                    f'<s class="cite-invalid" title="Invalid citation: no source {number} was '
-                    f'given; removed from the checked answer">[{number}]</s>'
-                )
-        position = end
-    parts.append(escape(text[position:], quote=False))
-    return "".join(parts)
+        markup = "".join(
+            _marker_html(number, turn=turn, sentence=sentence, sources=sources)
+            for number in numbers
+        )
+        pieces.append((start, end, markup))
+    return _weave(text, pieces)
 
 
 def _mark_quotes(html: str, quotes: Sequence[str]) -> str:
@@ -179,18 +196,15 @@ def highlight(text: str, spans: Sequence[tuple[int, int, Sequence[str]]]) -> str
             merged[-1] = (last_start, max(last_end, end), last_ids + ids)
         else:
             merged.append((start, end, ids))
-    parts: list[str] = []
-    position = 0
+    pieces = []
     for start, end, ids in merged:
-        parts.append(escape(text[position:start], quote=False))
         unique = " ".join(dict.fromkeys(ids))
-        parts.append(
+        markup = (
             f'<mark class="span" data-cites="{escape(unique)}">'
             f"{escape(text[start:end], quote=False)}</mark>"
         )
-        position = end
-    parts.append(escape(text[position:], quote=False))
-    return "".join(parts)
+        pieces.append((start, end, markup))
+    return _weave(text, pieces)
 
 
 def cited_spans(answer: dict[str, Any], source: dict[str, Any], turn: int) -> list[tuple]:
