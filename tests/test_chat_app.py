@@ -209,9 +209,9 @@ def test_healthz_reports_a_real_retrieval_without_login(backend: ChatBackend) ->
 
 
 def test_healthz_is_503_when_the_index_is_gone(tmp_path: Path, embedder, sample_index) -> None:
-    from legalrag.index import make_client
     from legalrag.ingest.records import SourceDocument
     from legalrag.ingest.run import ingest_items
+    from legalrag.store.chroma import make_client
 
     settings = load_settings(data_dir=tmp_path / "data")
     doc = SourceDocument(
@@ -221,7 +221,7 @@ def test_healthz_is_503_when_the_index_is_gone(tmp_path: Path, embedder, sample_
     backend = ChatBackend(settings, embedder=embedder)
     client = TestClient(build_app(settings, backend).app)
     assert client.get("/healthz").status_code == 200
-    make_client(settings).delete_collection(settings.collection)
+    make_client(settings.store).delete_collection(settings.collection)
     response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json()["status"] == "unavailable" and "index" in response.json()["reason"]

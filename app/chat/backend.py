@@ -11,13 +11,13 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from legalrag.app.followups import make_rewriter
 from legalrag.app.prompting import template_version
 from legalrag.app.retrieval import Retriever
-from legalrag.factory import make_engine, make_generator, open_retriever
+from legalrag.factory import make_engine, make_generator, make_rewriter, open_retriever
+from legalrag.store import StoreInfo, describe_store
+from legalrag.store.schema import SAMPLE_SOURCE
 
 if TYPE_CHECKING:
     from legalrag.app.engine import AnswerEngine
@@ -27,22 +27,6 @@ if TYPE_CHECKING:
     from legalrag.settings import Settings
 
 log = logging.getLogger(__name__)
-
-# Written by `legalrag ingest` for the bundled sample (legalrag.ingest.sources.SAMPLE_SOURCE).
-SAMPLE_SOURCE = "sample"
-
-
-@dataclass(frozen=True)
-class IndexFacts:
-    """What the page shows about the index: size, filter choices, whether it is the sample."""
-
-    collection: str
-    chunks: int
-    documents: int
-    jurisdictions: dict[str, int] = field(default_factory=dict)
-    topics: dict[str, int] = field(default_factory=dict)
-    sample: bool = False
-
 
 class ChatBackend:
     """The shared retriever and answer engine of one chat process."""
@@ -54,21 +38,17 @@ class ChatBackend:
         embedder: Embedder | None = None,
         generator: Generator | None = None,
     ) -> None:
-        from legalrag.index import index_info
-
         self.settings = settings
         self.retriever: Retriever = open_retriever(settings, embedder)
         # Built now, before concurrent questions could race to build it.
-        _ = self.retriever.lexical
-        info = index_info(settings)
-        self.index = IndexFacts(
-            collection=info.collection,
-            chunks=info.chunks,
-            documents=info.documents,
-            jurisdictions=dict(sorted(info.jurisdictions.items())),
-            topics=dict(sorted(info.topics.items())),
-            sample=SAMPLE_SOURCE in info.sources,
-        )
+        _ = self.retriever.bm25
+        info = describe_store(self.retriever.store)
+        # Sorted for the filter dropdowns.
+        info.jurisdictions = dict(sorted(info.jurisdictions.items()))
+        info.topics = dict(sorted(info.topics.items()))
+        self.index: StoreInfo = info
+        self.sample_corpus = SAMPLE_SOURCE in info.sources
+        """True when the bundled sample corpus is (part of) the index."""
         self.prompt_version = template_version("answer.j2")
         self._lock = threading.Lock()
         self._engine: AnswerEngine | None = None
@@ -118,7 +98,7 @@ class ChatBackend:
         """(HTTP status, body) for /healthz: 200 only when the index answers a real query."""
         started = time.perf_counter()
         try:
-            chunks = self.retriever.collection.count()
+            chunks = self.retriever.store.count()
             probe = self.retriever.retrieve(self.settings.health_query, k=1)
         except Exception as exc:  # any failure means "not ready", said plainly
             return 503, {"status": "unavailable", "reason": f"index: {type(exc).__name__}: {exc}"}

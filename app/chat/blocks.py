@@ -49,7 +49,7 @@ class SearchColumn:
 def banner_html(backend: ChatBackend) -> str:
     """The sample-corpus warning (when it is the sample) and the not-legal-advice notice."""
     banner = ""
-    if backend.index.sample:
+    if backend.sample_corpus:
         banner += f'<div class="banner" id="sample-banner">⚠ {escape(SAMPLE_BANNER)}</div>'
     return banner + f'<p class="notice" id="not-advice">{escape(NOT_LEGAL_ADVICE)}</p>'
 
