@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+
 class ChatBackend:
     """The shared retriever and answer engine of one chat process."""
 
