@@ -73,8 +73,7 @@ def main() -> None:
     parser = figures.arguments(__doc__, "25 records, 5 questions")
     parser.add_argument("--data-dir", type=Path, help="an index holding the sample corpus")
     parser.add_argument("--questions", type=int, default=40)
-    args = parser.parse_args()
-    mode = "quick" if args.quick else "full"
+    args, mode = figures.parse(parser)
     count = 5 if args.quick else args.questions
 
     questions_file = resources.files("legalrag.eval") / "datasets" / "sample.jsonl"

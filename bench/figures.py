@@ -175,6 +175,12 @@ def arguments(doc: str, quick: str) -> argparse.ArgumentParser:
     return parser
 
 
+def parse(parser: argparse.ArgumentParser) -> tuple[argparse.Namespace, str]:
+    """The parsed command line and the mode it asks for ("quick" or "full")."""
+    args = parser.parse_args()
+    return args, "quick" if args.quick else "full"
+
+
 def save(name: str, mode: str, figures: dict[str, Any], out: Path | None = None) -> Path:
     """Write ``figures`` with the machine to ``bench/results/<name>-<mode>.json``."""
     path = out or RESULTS_DIR / f"{name}-{mode}.json"

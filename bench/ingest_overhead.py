@@ -51,8 +51,7 @@ def _chunks(settings: Settings, records: list[SourceDocument]) -> list[str]:
 def main() -> None:
     parser = figures.arguments(__doc__, "12 records, one round")
     parser.add_argument("--rounds", type=int, default=5)
-    args = parser.parse_args()
-    mode = "quick" if args.quick else "full"
+    args, mode = figures.parse(parser)
     rounds = 1 if args.quick else args.rounds
 
     settings = load_settings()
@@ -162,7 +161,7 @@ def _chroma_write_rate(settings: Settings, texts: list[str], vectors: Any) -> fl
     embedder_name, dimension = "bench/precomputed", int(vectors.shape[1])
     store = open_store_for_writing(settings, ModelStamp(embedder_name, dimension))
     chunks = [
-        StoredChunk(f"c{i}", text, ChunkMetadata(f"d{i // 4}"), vectors[i])
+        StoredChunk(f"c{i}", text, ChunkMetadata(document_id=f"d{i // 4}"), vectors[i])
         for i, text in enumerate(texts)
     ]
     try:

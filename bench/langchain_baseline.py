@@ -100,8 +100,7 @@ def _recall(ranked: list[str], gold: set[str]) -> tuple[float, float]:
 
 def main() -> None:
     parser = figures.arguments(__doc__, "12 records, 5 questions")
-    args = parser.parse_args()
-    mode = "quick" if args.quick else "full"
+    args, mode = figures.parse(parser)
 
     base = load_settings()
     items = read_sample(max_chars=base.max_document_chars)

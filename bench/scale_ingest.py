@@ -122,8 +122,7 @@ def _contents(url: str, collection: str) -> dict[str, tuple]:
 def main() -> None:
     parser = figures.arguments(__doc__, "300 records")
     parser.add_argument("--records", type=int, default=100_000)
-    args = parser.parse_args()
-    mode = "quick" if args.quick else "full"
+    args, mode = figures.parse(parser)
     count = 300 if args.quick else args.records
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -35,18 +35,18 @@ class SourceDocument:
 
     def metadata(self, *, chunk_index: int = 0, start: int = 0, end: int = 0) -> ChunkMetadata:
         """The metadata one of its chunks carries (that chunk's place given)."""
+        dates = {"created": self.created, "downloaded": self.downloaded}
+        iso = {name: "" if day is None else day.isoformat() for name, day in dates.items()}
+        shown = {"title": self.title, "url": self.url, "jurisdiction": self.jurisdiction}
         return ChunkMetadata(
             document_id=self.document_id,
             source=self.source,
-            title=self.title,
-            url=self.url,
-            jurisdiction=self.jurisdiction,
             topic=self.topic,
-            created="" if self.created is None else self.created.isoformat(),
-            downloaded="" if self.downloaded is None else self.downloaded.isoformat(),
             chunk_index=chunk_index,
             start=start,
             end=end,
+            **shown,
+            **iso,
         )
 
 

@@ -28,6 +28,7 @@ from legalrag.settings_groups import (
     EmbeddingSettings,
     EndpointSettings,
     EvalSettings,
+    GroupView,
     RetrievalSettings,
     StoreSettings,
 )
@@ -53,6 +54,7 @@ class Settings(BaseSettings, ChatFields, EvalFields):
         env_prefix="LEGALRAG_",
         extra="forbid",
         validate_default=True,
+        ignored_types=(GroupView,),
     )
 
     # --- storage -----------------------------------------------------------------
@@ -242,42 +244,16 @@ class Settings(BaseSettings, ChatFields, EvalFields):
         """The embedded Chroma folder."""
         return self.chroma_path or self.data_dir / "chroma"
 
-    # --- typed groups (legalrag.settings_groups): what each part takes -------------
-
-    @property
-    def store(self) -> StoreSettings:
-        """The chunk store's settings."""
-        return StoreSettings.of(self)
-
-    @property
-    def embedding(self) -> EmbeddingSettings:
-        """The embedding model's settings."""
-        return EmbeddingSettings.of(self)
-
-    @property
-    def retrieval(self) -> RetrievalSettings:
-        """The retriever's settings."""
-        return RetrievalSettings.of(self)
-
-    @property
-    def llm(self) -> EndpointSettings:
-        """The answering model's endpoint (``llm_*``)."""
-        return EndpointSettings.of(self, prefix="llm_")
-
-    @property
-    def judge(self) -> EndpointSettings:
-        """The RAGAS judge's endpoint (``judge_*``)."""
-        return EndpointSettings.of(self, prefix="judge_")
-
-    @property
-    def chat(self) -> ChatSettings:
-        """The chat process's settings."""
-        return ChatSettings.of(self)
-
-    @property
-    def eval(self) -> EvalSettings:
-        """`legalrag eval`'s settings."""
-        return EvalSettings.of(self)
+    # --- typed groups (legalrag.settings_groups): what each part takes instead --------
+    store = GroupView(StoreSettings)
+    embedding = GroupView(EmbeddingSettings)
+    retrieval = GroupView(RetrievalSettings)
+    llm = GroupView(EndpointSettings, prefix="llm_")
+    """The answering model's endpoint (``llm_*``)."""
+    judge = GroupView(EndpointSettings, prefix="judge_")
+    """The RAGAS judge's endpoint (``judge_*``)."""
+    chat = GroupView(ChatSettings)
+    eval = GroupView(EvalSettings)
 
     @property
     def reranker_device_name(self) -> str:
@@ -304,7 +280,9 @@ class Settings(BaseSettings, ChatFields, EvalFields):
     def public_dict(self) -> dict[str, Any]:
         """The effective settings with secrets masked, for display."""
         shown: dict[str, Any] = {}
-        for name in type(self).model_fields:
+        # The core's fields first, then the chat's and eval's (declared in mixins).
+        own = [name for name in type(self).__annotations__ if name in type(self).model_fields]
+        for name in dict.fromkeys([*own, *type(self).model_fields]):
             value = getattr(self, name)
             if isinstance(value, SecretStr):
                 value = "********" if value.get_secret_value() else ""

@@ -9,7 +9,7 @@ a part sees only its own settings and a renamed field fails when the group is bu
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, ClassVar, Literal, Self
+from typing import Any, ClassVar, Generic, Literal, Self, TypeVar, overload
 
 from pydantic import BaseModel, ConfigDict, SecretStr
 
@@ -120,3 +120,26 @@ class EvalSettings(SettingsGroup):
     span_k: list[int]
     answers: bool
     out_dir: Path
+
+
+G = TypeVar("G", bound=SettingsGroup)
+
+
+class GroupView(Generic[G]):
+    """A typed group as a read-only attribute of the settings, built at each read (so
+    a copy of the settings with other values gives its own)."""
+
+    def __init__(self, group: type[G], prefix: str | None = None) -> None:
+        self.group = group
+        self.prefix = prefix
+
+    @overload
+    def __get__(self, settings: None, owner: type) -> GroupView[G]: ...
+
+    @overload
+    def __get__(self, settings: object, owner: type) -> G: ...
+
+    def __get__(self, settings: object | None, owner: type) -> G | GroupView[G]:
+        if settings is None:
+            return self
+        return self.group.of(settings, self.prefix)

@@ -219,7 +219,8 @@ def test_overlapping_chunks_of_one_document_merge_into_one_exact_span() -> None:
     document = "Alpha beta gamma. Delta epsilon zeta. Eta theta iota. Kappa lambda mu."
 
     def piece(a: int, b: int) -> StoredChunk:
-        return StoredChunk(f"{a}-{b}", document[a:b], ChunkMetadata("d", start=a, end=b))
+        meta = ChunkMetadata(document_id="d", start=a, end=b)
+        return StoredChunk(f"{a}-{b}", document[a:b], meta)
 
     pieces = [piece(a, b) for a, b in [(0, 36), (18, 53), (37, 71), (54, 71)]]
     merged = merge_overlapping(pieces[1], pieces)

@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from legalrag.store import Filters, StoredChunk
+from legalrag.store.schema import DocumentSpan
 
 
 @dataclass(frozen=True)
@@ -21,22 +22,14 @@ class StageScores:
     rerank: float | None = None
 
 
-@dataclass(frozen=True)
-class RetrievedPassage:
+@dataclass(frozen=True, kw_only=True)
+class RetrievedPassage(DocumentSpan):
     """A chunk (or merged chunks) returned for a question, with where it sits in its
     document: ``document.text[start:end] == text``."""
 
     id: str
-    document_id: str
     text: str
     score: float
-    title: str = ""
-    url: str = ""
-    jurisdiction: str = ""
-    topic: str = ""
-    created: str = ""
-    start: int = 0
-    end: int = 0
     stages: StageScores | None = None
     # The index's own vectors of the chunks ``text`` is made of (one, or several once
     # merged with overlapping siblings): verification scores a sentence against them
@@ -51,19 +44,11 @@ class RetrievedPassage:
         vectors: tuple[Sequence[float], ...] = (),
     ) -> RetrievedPassage:
         """The passage for a stored chunk (its text and span as given)."""
-        meta = chunk.metadata
         return cls(
+            **chunk.metadata.span_facts(),
             id=chunk.id,
-            document_id=meta.document_id,
             text=chunk.text,
             score=round(stages.fused, 6),
-            title=meta.title,
-            url=meta.url,
-            jurisdiction=meta.jurisdiction,
-            topic=meta.topic,
-            created=meta.created,
-            start=meta.start,
-            end=meta.end,
             stages=stages,
             vectors=vectors,
         )

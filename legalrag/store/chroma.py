@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 from legalrag.errors import IndexBusyError, IndexNotFoundError, StoreUnavailableError
 from legalrag.store.filters import Filters
-from legalrag.store.schema import ChunkMetadata, DenseHit, ModelStamp, StoredChunk
+from legalrag.store.schema import ChunkMetadata, DenseHit, ModelStamp, StoredChunk, Vector
 
 if TYPE_CHECKING:
     from chromadb.api import ClientAPI
@@ -273,12 +273,7 @@ class ChromaChunkStore:
         return {chunk.id: chunk for chunk in self._rows(reply)}
 
     def query(
-        self,
-        vector: Sequence[float],
-        k: int,
-        filters: Filters | None = None,
-        *,
-        with_vectors: bool = False,
+        self, vector: Vector, k: int, filters: Filters | None = None, *, with_vectors: bool = False
     ) -> list[DenseHit]:
         """Chroma's HNSW search (with its own filter): ``k`` nearest, best first."""
         reply = self._with_vectors(

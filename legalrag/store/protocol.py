@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 from legalrag.errors import IndexMismatchError
 from legalrag.store.filters import Filters
-from legalrag.store.schema import DenseHit, ModelStamp, StoredChunk
+from legalrag.store.schema import DenseHit, ModelStamp, StoredChunk, Vector
 
 
 class ChunkStore(Protocol):
@@ -65,12 +65,7 @@ class ChunkStore(Protocol):
         ...
 
     def query(
-        self,
-        vector: Sequence[float],
-        k: int,
-        filters: Filters | None = None,
-        *,
-        with_vectors: bool = False,
+        self, vector: Vector, k: int, filters: Filters | None = None, *, with_vectors: bool = False
     ) -> list[DenseHit]:
         """The ``k`` chunks nearest ``vector`` (cosine) that pass ``filters``, best first."""
         ...

@@ -9,7 +9,7 @@ no None: Chroma refuses None).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 # The keys of the stored form, each written by ingestion and read back below.
@@ -29,6 +29,9 @@ END = "end"
 SAMPLE_SOURCE = "sample"
 """``source`` of the bundled sample corpus's chunks (the chat says when it is all there is)."""
 
+Vector = Sequence[float]
+"""An embedding, as stores take and return it."""
+
 NO_DAY = -1
 """``created_day`` of a chunk without a date, where a number is needed (filter columns)."""
 
@@ -39,25 +42,40 @@ def day_number(iso_date: str) -> int:
 
 
 @dataclass(frozen=True)
-class ChunkMetadata:
-    """One chunk's metadata: its document's, and where the chunk sits in it.
+class ModelStamp:
+    """Which embedding model filled a collection: a store refuses another's vectors."""
 
-    ``start``/``end`` are character offsets into the document's text, so
-    ``document.text[start:end]`` is the chunk's text exactly.
-    """
+    model_name: str
+    dimension: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class DocumentSpan:
+    """A span of a document (``document.text[start:end]``) and the document's facts a
+    lawyer weighs it by: what both a stored chunk and a retrieved passage carry."""
 
     document_id: str
-    source: str = ""
     title: str = ""
     url: str = ""
     jurisdiction: str = ""
     topic: str = ""
     created: str = ""
     """The document's date, ISO (``2021-03-04``), or "" when it has none."""
-    downloaded: str = ""
-    chunk_index: int = 0
     start: int = 0
     end: int = 0
+
+    def span_facts(self) -> dict[str, Any]:
+        """These fields alone, to build another kind of span from this one."""
+        return {f.name: getattr(self, f.name) for f in fields(DocumentSpan)}
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChunkMetadata(DocumentSpan):
+    """One chunk's metadata: its document's, and where the chunk sits in it."""
+
+    source: str = ""
+    downloaded: str = ""
+    chunk_index: int = 0
 
     @property
     def created_day(self) -> int | None:
@@ -86,19 +104,13 @@ class ChunkMetadata:
     def from_store(cls, meta: Mapping[str, Any] | None) -> ChunkMetadata:
         """Read the stored form back (missing keys take their defaults)."""
         meta = meta or {}
-        return cls(
-            document_id=str(meta.get(DOCUMENT_ID, "")),
-            source=str(meta.get(SOURCE, "")),
-            title=str(meta.get(TITLE, "")),
-            url=str(meta.get(URL, "")),
-            jurisdiction=str(meta.get(JURISDICTION, "")),
-            topic=str(meta.get(TOPIC, "")),
-            created=str(meta.get(CREATED, "")),
-            downloaded=str(meta.get(DOWNLOADED, "")),
-            chunk_index=int(meta.get(CHUNK_INDEX, 0)),
-            start=int(meta.get(START, 0)),
-            end=int(meta.get(END, 0)),
-        )
+        # Every field is stored under its own name (the keys above), as int or str.
+        values = {
+            f.name: int(meta[f.name]) if f.type == "int" else str(meta[f.name])
+            for f in fields(cls)
+            if f.name in meta
+        }
+        return cls(**{DOCUMENT_ID: "", **values})
 
 
 @dataclass(frozen=True)
@@ -117,11 +129,3 @@ class DenseHit:
 
     chunk: StoredChunk
     similarity: float
-
-
-@dataclass(frozen=True)
-class ModelStamp:
-    """Which embedding model filled a collection: a store refuses another's vectors."""
-
-    model_name: str
-    dimension: int
