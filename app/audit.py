@@ -14,6 +14,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from legalrag.app.answers import Answer
+from legalrag.app.citations import SUPPORT_THRESHOLD, Citation
+
 # Appends from the threads of one process stay whole lines; other processes append
 # their own short lines with O_APPEND, which Linux keeps whole too.
 _write_lock = threading.Lock()
@@ -26,14 +29,12 @@ def audit_record(
     standalone_question: str,
     filters: dict[str, Any],
     k: int | None,
-    answer: dict[str, Any] | None,
+    answer: Answer | None,
     error: str | None = None,
     timings: dict[str, float] | None = None,
     now: datetime | None = None,
 ) -> dict[str, Any]:
-    """The audit line for one question: ``answer`` is ``Answer.as_dict()`` (None on error)."""
-    answer = answer or {}
-    sources = answer.get("sources", [])
+    """The audit line for one question (``answer`` None on error)."""
     return {
         "time": (now or datetime.now(UTC)).isoformat(timespec="seconds"),
         "user": user,
@@ -41,43 +42,48 @@ def audit_record(
         "standalone_question": standalone_question,
         "filters": {name: value for name, value in filters.items() if value},
         "k": k,
-        "refused": bool(answer.get("refused")),
+        "refused": bool(answer and answer.refused),
         "error": error,
-        "source_ids": [source["id"] for source in sources],
-        "source_urls": [source.get("url", "") for source in sources],
+        "source_ids": [source.id for source in answer.sources] if answer else [],
+        "source_urls": [source.url for source in answer.sources] if answer else [],
         "citations": [
             {
-                "marker": citation["marker"],
-                "sentence": citation["sentence"],
-                "source_id": citation["source_id"],
-                "verdict": _verdict(citation, answer),
-                "support": citation.get("support"),
-                "quote_ok": citation.get("quote_ok"),
+                "marker": citation.marker,
+                "sentence": citation.sentence,
+                "source_id": citation.source_id,
+                "verdict": verdict(citation),
+                "support": citation.support,
+                "quote_ok": citation.quote_ok,
             }
-            for citation in answer.get("citations", [])
+            for citation in (answer.citations if answer else [])
         ],
-        "invalid_markers": answer.get("invalid_markers", []),
-        "unsupported_sentences": answer.get("unsupported_sentences", []),
-        "misgrounded_sentences": answer.get("misgrounded_sentences", []),
-        "quotes_not_found": answer.get("quotes_not_found", []),
-        "answer": answer.get("answer", ""),
-        "truncated": bool(answer.get("truncated")),
-        "model": answer.get("model", ""),
-        "prompt_version": answer.get("prompt_version", ""),
-        "timings": {**answer.get("timings", {}), **(timings or {})},
+        **_findings(answer),
+        "timings": {**(answer.timings if answer else {}), **(timings or {})},
     }
 
 
-def _verdict(citation: dict[str, Any], answer: dict[str, Any]) -> str:
-    """invalid (no such source), misgrounded (source does not support it), or supported."""
-    if not citation.get("valid"):
-        return "invalid"
-    if citation.get("quote_ok") is False:
-        return "quote-not-found"
-    from legalrag.app.citations import SUPPORT_THRESHOLD
+def _findings(answer: Answer | None) -> dict[str, Any]:
+    if answer is None:
+        answer = Answer(question="", answer="")
+    return {
+        "invalid_markers": answer.invalid_markers,
+        "unsupported_sentences": answer.unsupported_sentences,
+        "misgrounded_sentences": answer.misgrounded_sentences,
+        "quotes_not_found": answer.quotes_not_found,
+        "answer": answer.answer,
+        "truncated": answer.truncated,
+        "model": answer.model,
+        "prompt_version": answer.prompt_version,
+    }
 
-    support = citation.get("support")
-    if support is not None and support < SUPPORT_THRESHOLD:
+
+def verdict(citation: Citation) -> str:
+    """invalid (no such source), quote-not-found, unsupported-by-source, or supported."""
+    if not citation.valid:
+        return "invalid"
+    if citation.quote_ok is False:
+        return "quote-not-found"
+    if citation.support is not None and citation.support < SUPPORT_THRESHOLD:
         return "unsupported-by-source"
     return "supported"
 

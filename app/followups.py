@@ -26,7 +26,6 @@ from legalrag.errors import GenerationError
 
 if TYPE_CHECKING:
     from legalrag.app.generation import Generator
-    from legalrag.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -155,11 +154,3 @@ def parse_rewrite(reply: str) -> str:
     lines = [line.strip() for line in reply.strip().splitlines() if line.strip()]
     text = found[-1] if found else (lines[-1] if lines else "")
     return text.strip().strip("\"'“”*` ").strip()
-
-
-def make_rewriter(settings: Settings, generator: Generator) -> QuestionRewriter:
-    """Moved to :func:`legalrag.factory.make_rewriter`; kept until the chat imports it
-    from there (issue 13), then deleted."""
-    from legalrag.factory import make_rewriter as build
-
-    return build(settings, generator)

@@ -32,6 +32,7 @@ from legalrag.eval.retrieval_metrics import (
 )
 
 if TYPE_CHECKING:
+    from legalrag.app.answers import Answer
     from legalrag.app.engine import AnswerEngine
     from legalrag.app.retrieval import Retriever
     from legalrag.settings import Settings
@@ -120,32 +121,32 @@ def _rate(part: int, whole: int) -> float | None:
     return None if whole == 0 else round(part / whole, 4)
 
 
-def _citations(question: EvalQuestion, answer: Any) -> dict[str, Any]:
+def _citations(question: EvalQuestion, answer: Answer) -> dict[str, Any]:
     """The verifier's findings on one answer as rates (None where nothing to count)."""
     citations = answer.citations
-    valid = [c for c in citations if c["valid"]]
+    valid = [c for c in citations if c.valid]
     # Every sentence that states something either cites a source or is unsupported.
-    claim_sentences = len({c["sentence"] for c in valid}) + len(answer.unsupported_sentences)
-    quoted = [c for c in valid if c["quote_ok"] is not None]
-    document_of = {s["id"]: s["document_id"] for s in answer.sources}
+    claim_sentences = len({c.sentence for c in valid}) + len(answer.unsupported_sentences)
+    quoted = [c for c in valid if c.quote_ok is not None]
+    document_of = {s.id: s.document_id for s in answer.sources}
     found: dict[str, Any] = {
         "citations": len(citations),
         "valid_citation_rate": _rate(len(valid), len(citations)),
         "unsupported_sentence_rate": _rate(len(answer.unsupported_sentences), claim_sentences),
         "misgrounded_sentence_rate": _rate(len(answer.misgrounded_sentences), claim_sentences),
-        "quote_match_rate": _rate(sum(1 for c in quoted if c["quote_ok"]), len(quoted)),
+        "quote_match_rate": _rate(sum(1 for c in quoted if c.quote_ok), len(quoted)),
     }
     if question.gold_ids:
         gold = set(question.gold_ids)
-        cited_gold = sum(1 for c in valid if document_of.get(c["source_id"]) in gold)
+        cited_gold = sum(1 for c in valid if document_of.get(c.source_id) in gold)
         found["cited_gold_document_rate"] = _rate(cited_gold, len(valid))
     if question.gold_spans:
         gold_spans = [(s.document_id, s.start, s.end) for s in question.gold_spans]
         overlapping = sum(
             1
             for c in valid
-            if c["span"] is not None
-            and spans_overlap((document_of.get(c["source_id"], ""), *c["span"]), gold_spans)
+            if c.span is not None
+            and spans_overlap((document_of.get(c.source_id, ""), *c.span), gold_spans)
         )
         found["cited_gold_span_overlap_rate"] = _rate(overlapping, len(valid))
     return found
@@ -166,7 +167,7 @@ def evaluate_question(question: EvalQuestion, context: EvalContext) -> dict[str,
     contexts: list[str] = []
     answer_text = ""
     if context.engine is not None:
-        from legalrag.app.generation import GenerationError
+        from legalrag.errors import GenerationError
 
         try:
             answer = context.engine.answer(question.question)
@@ -174,12 +175,12 @@ def evaluate_question(question: EvalQuestion, context: EvalContext) -> dict[str,
             row["errors"]["answer"] = str(exc)
         else:
             answer_text = answer.answer if answer.sources else ""
-            contexts = [s["text"] for s in answer.sources]
+            contexts = [s.text for s in answer.sources]
             row["answer"] = {
                 "text": answer.answer,
                 "refused": answer.refused,
                 "truncated": answer.truncated,
-                "sources": [s["document_id"] for s in answer.sources],
+                "sources": [s.document_id for s in answer.sources],
                 "unsupported_sentences": answer.unsupported_sentences,
                 "misgrounded_sentences": answer.misgrounded_sentences,
                 "quotes_not_found": answer.quotes_not_found,

@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from legalrag.app.answers import Answer, AnswerSource
 from legalrag.app.audit import append_audit, audit_record, tail_audit
 from legalrag.app.chat.auth import load_users
+from legalrag.app.citations import Citation
 from tests.conftest import run_cli
 
 
@@ -41,17 +43,27 @@ def test_audit_tail_shows_the_last_entries(tmp_path: Path) -> None:
             standalone_question=f"Question {number}?",
             filters={"jurisdiction": "TX", "topic": None},
             k=5,
-            answer={
-                "answer": "x [1][4].",
-                "citations": [
-                    {"marker": 1, "sentence": 0, "source_id": "c1", "valid": True, "support": 0.8},
-                    {"marker": 4, "sentence": 0, "source_id": None, "valid": False},
+            answer=Answer(
+                question=f"Question {number}?",
+                answer="x [1][4].",
+                citations=[
+                    Citation(marker=1, sentence=0, source_id="c1", valid=True, support=0.8),
+                    Citation(marker=4, sentence=0, source_id=None, valid=False),
                 ],
-                "sources": [{"id": "c1", "url": "https://legalrag.example/1"}],
-                "model": "m",
-                "prompt_version": "answer-v1",
-                "timings": {"retrieve_ms": 1.0},
-            },
+                sources=[
+                    AnswerSource(
+                        marker=1,
+                        id="c1",
+                        document_id="d1",
+                        text="t",
+                        score=0.1,
+                        url="https://legalrag.example/1",
+                    )
+                ],
+                model="m",
+                prompt_version="answer-v1",
+                timings={"retrieve_ms": 1.0},
+            ),
             timings={"total_ms": 12.5},
         )
         append_audit(log, record)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
-from dataclasses import asdict
 
+from legalrag.app.answers import Answer, AnswerSource
 from legalrag.app.chat.view import (
     answer_markdown,
     cite_id,
@@ -53,22 +53,15 @@ RAW = (
 )
 
 
-def _answer(raw: str = RAW) -> dict:
+def _answer(raw: str = RAW) -> Answer:
     checked = verify_citations(raw, SOURCES)
-    return {
-        "answer": checked.answer,
-        "citations": [asdict(c) for c in checked.citations],
-        "invalid_markers": checked.invalid_markers,
-        "unsupported_sentences": checked.unsupported_sentences,
-        "misgrounded_sentences": checked.misgrounded_sentences,
-        "quotes_not_found": checked.quotes_not_found,
-        "sources": [{"marker": n, **p.as_dict()} for n, p in enumerate(SOURCES, start=1)],
-        "refused": False,
-        "truncated": False,
-        "model": "fake-r1-distill",
-        "prompt_version": "answer-v1",
-        "filters": "",
-    }
+    return Answer(
+        **vars(checked),
+        question="How long in Texas?",
+        sources=AnswerSource.numbered(SOURCES),
+        model="fake-r1-distill",
+        prompt_version="answer-v1",
+    )
 
 
 def _text(html: str) -> str:
@@ -87,18 +80,18 @@ def test_valid_markers_link_to_their_span_and_invalid_ones_are_struck_out() -> N
     assert f'href="#{cite_id(2, 2, 2)}"' in html
     assert f'href="#{cite_id(2, 3, 1)}"' in html
     assert re.search(r'<s class="cite-invalid"[^>]*>\[9\]</s>', html)
-    assert "[9]" not in answer["answer"]  # the checked answer lost it...
+    assert "[9]" not in answer.answer  # the checked answer lost it...
     # ...and what the page shows, less the check's marks, is exactly the checked answer.
-    assert _text(html) == " ".join(answer["answer"].split())
+    assert _text(html) == " ".join(answer.answer.split())
     assert "&lt;not returned&gt;" in html  # a source title in a tooltip is escaped
 
 
 def test_unsupported_and_misgrounded_sentences_are_marked() -> None:
     answer = _answer()
-    assert answer["unsupported_sentences"] == [
+    assert answer.unsupported_sentences == [
         "Tenants should always sue in federal court immediately."
     ]
-    assert answer["misgrounded_sentences"] == [
+    assert answer.misgrounded_sentences == [
         "California landlords must pay triple damages on every deposit."
     ]
     html = render_answer(RAW, answer, turn=1)
@@ -129,7 +122,9 @@ def test_model_html_is_escaped() -> None:
 
 
 def test_a_refusal_without_model_text_is_shown_as_such() -> None:
-    answer = {"answer": "The retrieved sources do not address this question.", "refused": True}
+    answer = Answer(
+        question="q", answer="The retrieved sources do not address this question.", refused=True
+    )
     html = render_answer("", answer, turn=1)
     assert 'class="refusal"' in html and "do not address this question" in html
 
@@ -145,8 +140,9 @@ def test_highlight_marks_exact_offsets_and_merges_overlaps() -> None:
 
 def test_the_cited_span_is_the_engines_span_in_the_source_text() -> None:
     answer = _answer()
-    first = next(c for c in answer["citations"] if c["marker"] == 1 and c["sentence"] == 0)
-    start, end = first["span"][0] - TX.start, first["span"][1] - TX.start
+    first = next(c for c in answer.citations if c.marker == 1 and c.sentence == 0)
+    assert first.span is not None
+    start, end = first.span[0] - TX.start, first.span[1] - TX.start
     expected = TX.text[start:end]
     assert expected.startswith("Answer: A Texas landlord must refund")  # the engine chose it
     html = render_sources(answer, turn=1, question="q", standalone="q", sentences=["s"] * 5)
@@ -190,7 +186,7 @@ def test_earlier_turns_fold_below_the_new_one() -> None:
 def test_markdown_export_has_the_checked_answer_its_findings_and_every_source() -> None:
     answer = _answer()
     markdown = answer_markdown(answer, question="How long in Texas?", standalone="How long?")
-    assert answer["answer"] in markdown
+    assert answer.answer in markdown
     assert "- Invalid citations (removed): [9]" in markdown
     assert "Unsupported sentences (no citation): Tenants should always sue" in markdown
     assert "**[1] Texas deposit <not returned>** · TX · 2021-04-02" in markdown

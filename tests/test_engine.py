@@ -167,7 +167,7 @@ def test_the_offline_answerer_is_extractive_and_verifies_clean(sample_index, emb
     result = engine.answer(QUESTION)
     assert result.answer.startswith(EXTRACTIVE_NOTE)
     assert result.model == "extractive" and result.citations
-    assert all(c["valid"] and c["quote_ok"] for c in result.citations)
+    assert all(c.valid and c.quote_ok for c in result.citations)
     assert not (
         result.unsupported_sentences or result.misgrounded_sentences or result.quotes_not_found
     )
@@ -256,7 +256,7 @@ class _Completes:
 
 
 def test_the_factory_chooses_by_capability_not_by_class(embedder) -> None:
-    from legalrag.app.citations import EmbeddingSupport, lexical_support
+    from legalrag.app.citations import EmbeddingSupport, word_coverage
     from legalrag.app.followups import EarlierTurn, ModelRewriter, OfflineRewriter
     from legalrag.app.support_check import ModelSupportCheck
     from legalrag.settings import load_settings
@@ -271,7 +271,7 @@ def test_the_factory_chooses_by_capability_not_by_class(embedder) -> None:
     with pytest.raises(GenerationError, match="no language model"):
         offline.complete("p", max_tokens=16)
     assert isinstance(make_rewriter(settings, offline), OfflineRewriter)
-    assert make_support_checker(settings, None, offline)("a [1].", []) is lexical_support
+    assert make_support_checker(settings, None, offline)("a [1].", []) is word_coverage
     scorer = make_support_checker(settings, embedder, offline)("A sentence [1].", [])
     assert isinstance(scorer, EmbeddingSupport)
     # With it, the model's forms, for any class.

@@ -33,6 +33,7 @@ from legalrag.app.retrieval import Filters
 from legalrag.errors import LegalragError
 
 if TYPE_CHECKING:
+    from legalrag.app.answers import Answer
     from legalrag.app.chat.backend import ChatBackend
 
 log = logging.getLogger(__name__)
@@ -124,7 +125,7 @@ class ChatTurns:
         chat = list(history)
         record_filters = {"jurisdiction": jurisdiction, "topic": topic}
         accepted = False  # a question refused as it came (empty, too long): not audited
-        answer: dict[str, Any] | None = None
+        answer: Answer | None = None
         error: str | None = None
         timings: dict[str, float] = {}
         try:
@@ -208,7 +209,7 @@ class ChatTurns:
         k: int | None,
         show_reasoning: bool,
         sources_html: str | None,
-    ) -> Generator[TurnOutput, None, tuple[TurnOutput, dict[str, Any]]]:
+    ) -> Generator[TurnOutput, None, tuple[TurnOutput, Answer]]:
         """Stream the answer into ``chat``; return the last step and the answer."""
         engine = self.backend.engine()
         events: queue.Queue[tuple[str, Any]] = queue.Queue()
@@ -254,8 +255,7 @@ class ChatTurns:
                 yield TurnOutput(chat, None, None, None)
             elif isinstance(item, Finished) and reasoning is not None:
                 _close_reasoning(reasoning, reasoning_started)
-        result = item
-        answer = result.as_dict()
+        answer = item
         raw = "".join(raw_parts).strip()
         if reasoning is not None:
             _close_reasoning(reasoning, reasoning_started)

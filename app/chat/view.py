@@ -1,6 +1,6 @@
 """What the chat shows for one answer: the checked answer, its sources, its export.
 
-Pure functions from an answer (``Answer.as_dict()``) to HTML and Markdown, so what
+Pure functions from an :class:`~legalrag.app.answers.Answer` to HTML and Markdown, so what
 a lawyer sees is unit-tested without a browser. Everything that came from the
 model or a document is HTML-escaped before our own markup is added.
 
@@ -17,8 +17,8 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from html import escape
-from typing import Any
 
+from legalrag.app.answers import Answer, AnswerSource
 from legalrag.app.citations import marker_groups, split_sentences, strip_markers
 
 NOT_LEGAL_ADVICE = (
@@ -65,11 +65,11 @@ def _weave(text: str, pieces: Iterable[tuple[int, int, str]]) -> str:
 
 
 def _marker_html(
-    number: int, *, turn: int, sentence: int, sources: Sequence[dict[str, Any]]
+    number: int, *, turn: int, sentence: int, sources: Sequence[AnswerSource]
 ) -> str:
     """One citation marker: a link to its source (valid) or struck out (invalid)."""
     if 1 <= number <= len(sources):
-        title = escape(f"Source {number}: {sources[number - 1].get('title') or ''}")
+        title = escape(f"Source {number}: {sources[number - 1].title}")
         return (
             f'<a class="cite" href="#{cite_id(turn, sentence, number)}" '
             f'title="{title}">[{number}]</a>'
@@ -81,7 +81,7 @@ def _marker_html(
 
 
 def _render_markers(
-    text: str, *, turn: int, sentence: int, sources: Sequence[dict[str, Any]]
+    text: str, *, turn: int, sentence: int, sources: Sequence[AnswerSource]
 ) -> str:
     """Escaped ``text`` with its markers as links (valid) or struck out (invalid)."""
     pieces = []
@@ -107,20 +107,20 @@ def _mark_quotes(html: str, quotes: Sequence[str]) -> str:
     return html
 
 
-def render_answer(raw_answer: str, answer: dict[str, Any], *, turn: int) -> str:
+def render_answer(raw_answer: str, answer: Answer, *, turn: int) -> str:
     """The checked answer as chat Markdown with inline HTML.
 
     ``raw_answer`` is what the model streamed; its sentences are numbered exactly as
     the citation check numbered them. Invalid markers (removed from the checked
     answer) are shown struck out; unsupported and misgrounded sentences are marked.
     """
-    sources = answer.get("sources", [])
+    sources = answer.sources
     if not raw_answer.strip():
-        css = "refusal" if answer.get("refused") else "notice"
-        return f'<span class="{css}">{escape(answer.get("answer", ""), quote=False)}</span>'
-    unsupported = set(answer.get("unsupported_sentences", []))
-    misgrounded = set(answer.get("misgrounded_sentences", []))
-    quotes = answer.get("quotes_not_found", [])
+        css = "refusal" if answer.refused else "notice"
+        return f'<span class="{css}">{escape(answer.answer, quote=False)}</span>'
+    unsupported = set(answer.unsupported_sentences)
+    misgrounded = set(answer.misgrounded_sentences)
+    quotes = answer.quotes_not_found
     lines: dict[int, list[str]] = defaultdict(list)
     for index, sentence in enumerate(split_sentences(raw_answer.strip())):
         prefix_match = _BLOCK_PREFIX.match(sentence.text) if not lines[sentence.line] else None
@@ -148,21 +148,21 @@ def render_answer(raw_answer: str, answer: dict[str, Any], *, turn: int) -> str:
             rendered.append("")  # a blank line in the answer: a new paragraph
         rendered.append(" ".join(lines[number]))
         previous = number
-    css = ' class="refusal"' if answer.get("refused") else ""
+    css = ' class="refusal"' if answer.refused else ""
     body = "\n".join(rendered)
     return (f"<div{css}>\n\n{body}\n\n</div>" if css else body) + "\n\n" + checks_line(answer)
 
 
-def checks_line(answer: dict[str, Any]) -> str:
+def checks_line(answer: Answer) -> str:
     """One line saying what the citation check found."""
-    citations = answer.get("citations", [])
-    valid = sum(1 for c in citations if c.get("valid"))
+    citations = answer.citations
+    valid = sum(1 for c in citations if c.valid)
     parts = [f"✓ {valid} citation{'s' if valid != 1 else ''} checked against the sources"]
     findings = [
-        (len(answer.get("invalid_markers", [])), "invalid citation", "removed"),
-        (len(answer.get("unsupported_sentences", [])), "unsupported sentence", ""),
-        (len(answer.get("misgrounded_sentences", [])), "misgrounded sentence", ""),
-        (len(answer.get("quotes_not_found", [])), "quotation in no source", ""),
+        (len(answer.invalid_markers), "invalid citation", "removed"),
+        (len(answer.unsupported_sentences), "unsupported sentence", ""),
+        (len(answer.misgrounded_sentences), "misgrounded sentence", ""),
+        (len(answer.quotes_not_found), "quotation in no source", ""),
     ]
     for count, what, note in findings:
         if count:
@@ -174,7 +174,7 @@ def checks_line(answer: dict[str, Any]) -> str:
                 .replace("quotation", "quotations")
             )
             parts.append(f"⚠ {count} {plural}" + (f" ({note})" if note else ""))
-    if answer.get("truncated"):
+    if answer.truncated:
         parts.append("⚠ the model stopped at its token limit")
     return f'<span class="checks">{" · ".join(parts)}</span>'
 
@@ -207,26 +207,26 @@ def highlight(text: str, spans: Sequence[tuple[int, int, Sequence[str]]]) -> str
     return _weave(text, pieces)
 
 
-def cited_spans(answer: dict[str, Any], source: dict[str, Any], turn: int) -> list[tuple]:
+def cited_spans(answer: Answer, source: AnswerSource, turn: int) -> list[tuple]:
     """(start, end, [citation id]) in the source's own text, for each valid citation of it."""
     spans = []
-    for citation in answer.get("citations", []):
-        if not citation.get("valid") or citation.get("source_id") != source["id"]:
+    for citation in answer.citations:
+        if not citation.valid or citation.source_id != source.id:
             continue
-        span = citation.get("span")
+        span = citation.span
         if span is None:
             continue
-        offset = int(source.get("start") or 0)
-        ident = cite_id(turn, citation["sentence"], citation["marker"])
+        offset = source.start
+        ident = cite_id(turn, citation.sentence, citation.marker)
         spans.append((int(span[0]) - offset, int(span[1]) - offset, [ident]))
     return spans
 
 
 def render_sources(
-    answer: dict[str, Any], *, turn: int, question: str, standalone: str, sentences: list[str]
+    answer: Answer, *, turn: int, question: str, standalone: str, sentences: list[str]
 ) -> str:
     """The sources column for one turn: every retrieved passage and what cites it."""
-    sources = answer.get("sources", [])
+    sources = answer.sources
     heading = escape(question, quote=False)
     searched = (
         f' <span class="notice">(searched for: {escape(standalone, quote=False)})</span>'
@@ -235,12 +235,12 @@ def render_sources(
     )
     cards: list[str] = []
     for source in sources:
-        number = source["marker"]
+        number = source.marker
         citing = sorted(
             {
-                c["sentence"]
-                for c in answer.get("citations", [])
-                if c.get("valid") and c.get("source_id") == source["id"]
+                c.sentence
+                for c in answer.citations
+                if c.valid and c.source_id == source.id
             }
         )
         if citing:
@@ -252,27 +252,26 @@ def render_sources(
             cited = f"cited by {cited}"
         else:
             cited = "not cited"
-        url = _url(source.get("url") or "")
-        title = escape(source.get("title") or source.get("document_id") or "(untitled)")
+        url = _url(source.url)
+        title = escape(source.title or source.document_id or "(untitled)")
         link = (
             f'<a href="{escape(url)}" target="_blank" rel="noopener noreferrer">{title}</a>'
             if url
             else title
         )
-        stages = source.get("stages") or {}
-        dense = stages.get("dense")
-        score = f"score {source.get('score', 0):.4f}" + (
+        dense = None if source.stages is None else source.stages.dense
+        score = f"score {source.score:.4f}" + (
             f" (dense {dense:.2f})" if isinstance(dense, float) else ""
         )
         meta = " · ".join(
             [
-                escape(source.get("jurisdiction") or "—"),
-                escape(source.get("created") or "no date"),
+                escape(source.jurisdiction or "—"),
+                escape(source.created or "no date"),
                 score,
                 cited,
             ]
         )
-        text = highlight(source.get("text", ""), cited_spans(answer, source, turn))
+        text = highlight(source.text, cited_spans(answer, source, turn))
         cards.append(
             f'<div class="source" id="src-{turn}-{number}">'
             f'<div class="source-head"><b>[{number}]</b> {link}</div>'
@@ -298,23 +297,23 @@ def stack_turns(current: str, earlier_html: str | None) -> str:
 
 
 def answer_markdown(
-    answer: dict[str, Any], *, question: str, standalone: str, when: str = ""
+    answer: Answer, *, question: str, standalone: str, when: str = ""
 ) -> str:
     """The checked answer, its findings and every source, as Markdown to copy or save."""
     lines = [f"# {question}", ""]
     if standalone != question:
         lines += [f"*Searched for: {standalone}*", ""]
-    if answer.get("filters"):
-        lines += [f"Filters: {answer['filters']}", ""]
-    lines += ["## Answer", "", answer.get("answer", "").strip(), ""]
+    if answer.filters:
+        lines += [f"Filters: {answer.filters}", ""]
+    lines += ["## Answer", "", answer.answer.strip(), ""]
     findings = [
-        ("Invalid citations (removed)", [f"[{m}]" for m in answer.get("invalid_markers", [])]),
-        ("Unsupported sentences (no citation)", answer.get("unsupported_sentences", [])),
+        ("Invalid citations (removed)", [f"[{m}]" for m in answer.invalid_markers]),
+        ("Unsupported sentences (no citation)", answer.unsupported_sentences),
         (
             "Misgrounded sentences (cited source does not support them)",
-            answer.get("misgrounded_sentences", []),
+            answer.misgrounded_sentences,
         ),
-        ("Quotations found in no source", answer.get("quotes_not_found", [])),
+        ("Quotations found in no source", answer.quotes_not_found),
     ]
     if any(items for _, items in findings):
         lines += ["### Citation check", ""]
@@ -322,24 +321,24 @@ def answer_markdown(
             for item in items:
                 lines.append(f"- {label}: {item}")
         lines.append("")
-    sources = answer.get("sources", [])
+    sources = answer.sources
     if sources:
         lines += ["## Sources", ""]
     for source in sources:
         meta = " · ".join(
             part
             for part in (
-                source.get("jurisdiction") or "",
-                source.get("created") or "",
-                f"score {source.get('score', 0):.4f}",
+                source.jurisdiction,
+                source.created,
+                f"score {source.score:.4f}",
             )
             if part
         )
-        title = source.get("title") or source.get("document_id") or "(untitled)"
-        url = source.get("url") or ""
-        lines.append(f"**[{source['marker']}] {title}** · {meta}" + (f" · <{url}>" if url else ""))
+        title = source.title or source.document_id or "(untitled)"
+        url = source.url
+        lines.append(f"**[{source.marker}] {title}** · {meta}" + (f" · <{url}>" if url else ""))
         lines.append("")
-        text = source.get("text", "")
+        text = source.text
         spans = sorted((s, e) for s, e, _ in cited_spans(answer, source, 0))
         quoted, position = [], 0
         for start, end in spans:
@@ -351,6 +350,6 @@ def answer_markdown(
         quoted.append(text[position:])
         lines += ["> " + line for line in "".join(quoted).splitlines() if line.strip()]
         lines.append("")
-    footer = f"Model {answer.get('model', '')} · prompt {answer.get('prompt_version', '')}"
+    footer = f"Model {answer.model} · prompt {answer.prompt_version}"
     lines += ["---", footer + (f" · {when}" if when else ""), "", NOT_LEGAL_ADVICE, ""]
     return "\n".join(lines)
