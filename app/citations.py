@@ -11,7 +11,7 @@ An answer's citations are checked against the sources the model was given:
 - each valid citation points at the span of its document that best matches the
   sentence, for highlighting.
 
-The offline support score mixes lexical coverage of the sentence's content words
+The offline support score mixes word coverage of the sentence's content words
 with the embedder's cosine similarity, and any number in the sentence (a deadline,
 an amount, a section) must appear in the passage: "30 days" is not supported by a
 passage that says 21. Its threshold (:data:`SUPPORT_THRESHOLD`) was set on the
@@ -149,7 +149,7 @@ def quote_found(quote: str, passage: str) -> bool:
     return SequenceMatcher(None, window, needle, autojunk=False).ratio() >= QUOTE_MATCH
 
 
-def lexical_support(sentence: str, passage: str) -> float:
+def word_coverage(sentence: str, passage: str) -> float:
     """Share of the sentence's content words found in the passage; 0 if a number is not."""
     if not numbers_in(sentence) <= numbers_in(passage):
         return 0.0
@@ -160,7 +160,7 @@ def lexical_support(sentence: str, passage: str) -> float:
 
 
 class EmbeddingSupport:
-    """Lexical coverage averaged with embedding similarity (numbers still decisive).
+    """Word coverage averaged with embedding similarity (numbers still decisive).
 
     Vectors are kept by text for the life of the scorer (one answer): a source cited
     by several sentences is embedded once, a source whose chunks' vectors the index
@@ -194,12 +194,12 @@ class EmbeddingSupport:
 
     def __call__(self, sentence: str, passage: str) -> float:
         """The support score of ``passage`` for ``sentence``, 0 to 1."""
-        lexical = lexical_support(sentence, passage)
-        if lexical == 0.0:
+        words = word_coverage(sentence, passage)
+        if words == 0.0:
             return 0.0
         (first,) = self._vectors_of(strip_markers(sentence))
         cosine = float((self._vectors_of(passage) @ first).max())
-        return 0.5 * lexical + 0.5 * max(0.0, cosine)
+        return 0.5 * words + 0.5 * max(0.0, cosine)
 
 
 def embedding_support(embed: Callable[[list[str]], list[list[float]]]) -> EmbeddingSupport:
@@ -292,7 +292,7 @@ def best_span(sentence: str, source: CitedSource) -> tuple[int, int]:
 
 
 def verify_citations(
-    answer: str, sources: Sequence[CitedSource], support: SupportScorer = lexical_support
+    answer: str, sources: Sequence[CitedSource], support: SupportScorer = word_coverage
 ) -> Verification:
     """Check every citation of ``answer`` against ``sources`` (marker n = sources[n-1])."""
     result = Verification(answer=answer)

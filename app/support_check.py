@@ -20,11 +20,11 @@ from typing import TYPE_CHECKING
 from legalrag.app.citations import (
     EmbeddingSupport,
     SupportScorer,
-    lexical_support,
     numbers_in,
     split_sentences,
     strip_markers,
     support_text,
+    word_coverage,
 )
 from legalrag.app.prompting import load_template
 from legalrag.app.reranking import verdict_probability
@@ -63,7 +63,7 @@ class ModelSupportCheck:
             prompt, max_tokens=self._max_tokens, logprobs=self._logprobs
         )
         probability = verdict_probability(reply.text, reply.logprobs)
-        return lexical_support(claim, passage) if probability is None else probability
+        return word_coverage(claim, passage) if probability is None else probability
 
 
 def every_answer(scorer: SupportScorer) -> SupportChecker:

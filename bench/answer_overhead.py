@@ -10,8 +10,8 @@ is benchmarked on its own (bench/query_latency.py) and subtracted here.
 Verification's offline support score embeds the answer's sentences with the
 embedding model (MiniLM on this CPU): that arithmetic is timed apart, and the
 overhead is also given without it. Verification is also timed alone, per answer
-sentence: with the offline support score (lexical + embedding similarity) and
-with the lexical part only.
+sentence: with the offline support score (word coverage + embedding similarity) and
+with word coverage only.
 
 Run: .venv/bin/python bench/answer_overhead.py [--quick] [--data-dir DIR] [--questions 40]
 """
@@ -38,9 +38,9 @@ import figures  # noqa: E402
 from fake_llm import Script, set_script  # noqa: E402
 
 from legalrag.app.citations import (  # noqa: E402
-    lexical_support,
     split_sentences,
     verify_citations,
+    word_coverage,
 )
 from legalrag.app.engine import AnswerEngine  # noqa: E402
 from legalrag.app.retrieval import RetrievedPassage  # noqa: E402
@@ -122,7 +122,7 @@ def _measure(engine: AnswerEngine, url: str, questions: list[str], count: int) -
         "verify: embedding the answer's sentences": [],
         "everything but model arithmetic": [],
     }
-    per_sentence: dict[str, list[float]] = {"offline support score": [], "lexical only": []}
+    per_sentence: dict[str, list[float]] = {"offline support score": [], "word coverage only": []}
     sources_seen = []
     asked = 0
     for question in questions * (1 + count // len(questions)):
@@ -158,7 +158,7 @@ def _measure(engine: AnswerEngine, url: str, questions: list[str], count: int) -
         sentences = len(split_sentences(answer_text))
         for name, make_scorer in (
             ("offline support score", lambda a=answer_text, p=passages: engine.support_for(a, p)),
-            ("lexical only", lambda a=answer_text, p=passages: lexical_support),
+            ("word coverage only", lambda a=answer_text, p=passages: word_coverage),
         ):
             started = time.perf_counter()
             verify_citations(answer_text, passages, make_scorer())

@@ -147,9 +147,9 @@ def make_support_checker(
     if settings.support_check == "llm" and generator.capabilities.complete:
         return support_check.every_answer(support_check.ModelSupportCheck(generator))
     if embedder is None:
-        from legalrag.app.citations import lexical_support
+        from legalrag.app.citations import word_coverage
 
-        return support_check.every_answer(lexical_support)
+        return support_check.every_answer(word_coverage)
     return support_check.embedding_support_check(embedder.embed_documents)
 
 

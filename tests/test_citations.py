@@ -10,11 +10,11 @@ from legalrag.app.citations import (
     SUPPORT_THRESHOLD,
     EmbeddingSupport,
     embedding_support,
-    lexical_support,
     quote_found,
     split_sentences,
     strip_markers,
     verify_citations,
+    word_coverage,
 )
 
 
@@ -126,12 +126,12 @@ def test_spans_point_at_the_best_sentence_in_document_offsets() -> None:
     assert sentence.startswith("A landlord who keeps it in bad faith")
 
 
-def test_lexical_support_needs_numbers_to_match() -> None:
+def test_word_coverage_needs_numbers_to_match() -> None:
     assert (
-        lexical_support("The limit is $1,450 a month.", "Rent is 1450 dollars a month; the limit.")
+        word_coverage("The limit is $1,450 a month.", "Rent is 1450 dollars a month; the limit.")
         > 0
     )
-    assert lexical_support("The limit is $1,500.", "The limit is $1,450.") == 0.0
+    assert word_coverage("The limit is $1,500.", "The limit is $1,450.") == 0.0
 
 
 def test_embedding_support_with_the_real_model(embedder) -> None:
