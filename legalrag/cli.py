@@ -450,13 +450,13 @@ def ask(
         embedding_model=embedding_model,
         retrieve_k=k,
     )
-    from legalrag.app.engine import AnswerEngine, make_generator
     from legalrag.app.generation import AnswerText, Event, Reasoning
     from legalrag.app.questions import clean_question
-    from legalrag.app.retrieval import Filters, open_retriever
+    from legalrag.app.retrieval import Filters
+    from legalrag.factory import make_engine
 
     question = clean_question(question, max_chars=settings.max_question_chars)
-    engine = AnswerEngine(settings, open_retriever(settings), make_generator(settings))
+    engine = make_engine(settings)
     streaming = not (as_json or no_stream)
 
     streamed: list[str] = []
