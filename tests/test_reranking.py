@@ -126,4 +126,4 @@ def test_engine_with_the_model_support_check_marks_what_it_rejects(
     )
     result = engine.answer("Texas security deposit refund?", filters=Filters(jurisdiction="TX"))
     assert result.misgrounded_sentences == ["A Texas landlord must refund the security deposit."]
-    assert result.citations[0]["support"] == 0.0
+    assert result.citations[0].support == 0.0
