@@ -46,9 +46,9 @@ def test_wheel_ships_the_sample_corpus_and_the_command(tmp_path: Path) -> None:
         entry_points = next(n for n in names if n.endswith("entry_points.txt"))
         assert "legalrag = legalrag.cli:main" in archive.read(entry_points).decode()
     for expected in (
-        "legalrag/cli.py",
+        "legalrag/cli/__init__.py",
         "legalrag/ingest/pipeline.py",
-        "legalrag/app/retrieval.py",
+        "legalrag/app/retrieval/__init__.py",
         "legalrag/ingest/sample_corpus/legal_advice_sample.jsonl",
         "legalrag/ingest/sample_corpus/README.md",
         "legalrag/eval/datasets/sample.jsonl",

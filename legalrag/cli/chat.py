@@ -1,0 +1,90 @@
+"""`legalrag chat`, `legalrag audit tail` and `legalrag auth hash`: the web chat's commands."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from legalrag.cli import render
+from legalrag.cli.options import INDEX, LOGS, SharedOptions, shared_options
+from legalrag.errors import SettingsError
+
+
+@shared_options(INDEX)
+def chat(
+    host: Annotated[
+        str | None, typer.Option("--host", help="Address to listen on [LEGALRAG_CHAT_HOST].")
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option("--port", help="Port to listen on [LEGALRAG_CHAT_PORT].")
+    ] = None,
+    concurrency: Annotated[
+        int | None,
+        typer.Option(
+            "--concurrency", help="Questions answered at once [LEGALRAG_CHAT_CONCURRENCY]."
+        ),
+    ] = None,
+    *,
+    shared: SharedOptions,
+) -> None:
+    """Start the web chat (Gradio): streamed, cited, checked answers with their sources."""
+    settings = shared.settings(chat_host=host, chat_port=port, chat_concurrency=concurrency)
+    from legalrag.app.chat.auth import load_users
+
+    # Bad login settings fail now, before the model loads.
+    load_users(settings.auth.get_secret_value() if settings.auth else None)
+    from legalrag.app.chat.backend import ChatBackend
+    from legalrag.app.chat.server import serve
+
+    render.note("loading the index and the embedding model…")
+    backend = ChatBackend(settings)
+    if backend.generator_error:
+        render.warning(f"{backend.generator_error}; questions will say so until it answers")
+    serve(settings, backend, say=render.said)
+
+
+@shared_options(LOGS)
+def audit_tail(
+    count: Annotated[int, typer.Option("-n", "--lines", min=1, help="How many entries.")] = 10,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
+    *,
+    shared: SharedOptions,
+) -> None:
+    """Show the last entries of the chat's audit log (who asked what, what was cited)."""
+    from legalrag.app.audit import tail_audit
+
+    settings = shared.settings()
+    path = settings.audit_log_path
+    entries = tail_audit(path, count)
+    if as_json:
+        for entry in entries:
+            render.print_json(entry)
+        return
+    if not entries:
+        render.note(f"no audit entries yet in {path}")
+        return
+    for entry in entries:
+        render.audit_entry(entry)
+
+
+def auth_hash(
+    user: Annotated[str, typer.Argument(help="The user name.")],
+    password: Annotated[
+        str,
+        typer.Option(
+            prompt=True,
+            hide_input=True,
+            confirmation_prompt=True,
+            help="Asked for when not given (better: never on the command line).",
+        ),
+    ],
+) -> None:
+    """Print a users-file line (user:bcrypt-hash) for LEGALRAG_AUTH."""
+    from legalrag.app.chat.auth import hash_password
+
+    if ":" in user or not user.strip():
+        raise SettingsError("a user name must be non-empty and contain no ':'")
+    if not password:
+        raise SettingsError("the password is empty")
+    typer.echo(f"{user.strip()}:{hash_password(password)}")

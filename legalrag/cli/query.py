@@ -1,0 +1,138 @@
+"""`legalrag retrieve` and `legalrag ask`: the sources for a question, and its answer."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from legalrag.cli import render
+from legalrag.cli.options import INDEX, JsonOpt, SharedOptions, shared_options
+from legalrag.errors import QuestionError, SettingsError
+
+if TYPE_CHECKING:
+    from legalrag.app.retrieval import Filters, Retriever
+
+KOpt = Annotated[int | None, typer.Option("--k", help="Number of sources.")]
+JurisdictionOpt = Annotated[
+    str | None, typer.Option(help="Only sources from this jurisdiction (e.g. CA).")
+]
+TopicOpt = Annotated[str | None, typer.Option(help="Only sources on this topic.")]
+
+
+@shared_options(INDEX)
+def retrieve(
+    question: Annotated[
+        str | None, typer.Argument(help="The question to search for (or use --batch).")
+    ] = None,
+    k: KOpt = None,
+    jurisdiction: JurisdictionOpt = None,
+    topic: TopicOpt = None,
+    batch: Annotated[
+        Path | None,
+        typer.Option(
+            help='JSONL of {"question": ..., "id"?: ...}; prints one JSON result per line.'
+        ),
+    ] = None,
+    date_from: Annotated[
+        datetime | None,
+        typer.Option("--from", formats=["%Y-%m-%d"], help="Posted on or after (YYYY-MM-DD)."),
+    ] = None,
+    date_to: Annotated[
+        datetime | None,
+        typer.Option("--to", formats=["%Y-%m-%d"], help="Posted on or before (YYYY-MM-DD)."),
+    ] = None,
+    as_json: JsonOpt = False,
+    *,
+    shared: SharedOptions,
+) -> None:
+    """Show the sources retrieved for a question, with each stage's score."""
+    settings = shared.settings(retrieve_k=k)
+    from legalrag.app.questions import clean_question
+    from legalrag.app.retrieval import Filters
+    from legalrag.factory import open_retriever
+
+    filters = Filters(
+        jurisdiction=jurisdiction,
+        topic=topic,
+        date_from=date_from.date() if date_from else None,
+        date_to=date_to.date() if date_to else None,
+    )
+    if (question is None) == (batch is None):
+        raise SettingsError("give either a QUESTION or --batch FILE")
+    if batch is not None:
+        if not batch.is_file():
+            raise SettingsError(f"no such file: {batch}")
+        _retrieve_batch(open_retriever(settings), batch, filters, settings.max_question_chars)
+        return
+    assert question is not None
+    question = clean_question(question, max_chars=settings.max_question_chars)
+    result = open_retriever(settings).retrieve(question, filters=filters)
+    if as_json:
+        render.print_json(result.as_dict())
+        return
+    render.retrieval(question, filters.describe(), result)
+
+
+def _retrieve_batch(retriever: Retriever, path: Path, filters: Filters, max_chars: int) -> None:
+    """One result line per question line; a bad line gets an error line, not a stop."""
+    from legalrag.app.questions import clean_question
+
+    with path.open(encoding="utf-8") as lines:
+        for number, text in enumerate(lines, start=1):
+            if not text.strip():
+                continue
+            try:
+                item = json.loads(text)
+                if not isinstance(item, dict) or not isinstance(item.get("question"), str):
+                    raise ValueError('expected {"question": "..."}')
+                question = clean_question(item["question"], max_chars=max_chars)
+            except (ValueError, QuestionError) as exc:
+                render.print_json({"line": number, "error": str(exc)})
+                continue
+            result = retriever.retrieve(question, filters=filters).as_dict()
+            render.print_json({"id": item.get("id", number), **result})
+
+
+@shared_options(INDEX)
+def ask(
+    question: Annotated[str, typer.Argument(help="The legal question.")],
+    k: KOpt = None,
+    jurisdiction: JurisdictionOpt = None,
+    topic: TopicOpt = None,
+    as_json: JsonOpt = False,
+    no_stream: Annotated[
+        bool, typer.Option("--no-stream", help="Print the answer once it is complete.")
+    ] = False,
+    hide_reasoning: Annotated[
+        bool, typer.Option("--hide-reasoning", help="Do not show the model's reasoning.")
+    ] = False,
+    *,
+    shared: SharedOptions,
+) -> None:
+    """Answer a question from the index, every claim cited and checked."""
+    settings = shared.settings(retrieve_k=k)
+    from legalrag.app.questions import clean_question
+    from legalrag.app.retrieval import Filters
+    from legalrag.factory import make_engine
+
+    question = clean_question(question, max_chars=settings.max_question_chars)
+    engine = make_engine(settings)
+    streaming = not (as_json or no_stream)
+    printer = render.AnswerPrinter(hide_reasoning=hide_reasoning)
+    result = engine.answer(
+        question,
+        filters=Filters(jurisdiction=jurisdiction, topic=topic),
+        on_event=printer.show if streaming else None,
+    )
+    if as_json:
+        render.print_json(result.as_dict())
+        return
+    if streaming:
+        printer.finish_stream(result.answer)
+    else:
+        printer.whole(result.answer, result.reasoning)
+    render.findings(result)
