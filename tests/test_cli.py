@@ -99,3 +99,45 @@ def test_ingest_a_folder_of_text_files(env: dict[str, str], tmp_path: Path) -> N
         run_cli("retrieve", "how long is information kept confidential", "--json", env=env).stdout
     )
     assert hits["sources"][0]["document_id"] == "ndas/acme.txt"
+
+
+MARKUP_TITLE = "Rent [/i] and [bold]deposits"
+
+
+def test_markup_in_questions_and_documents_is_printed_as_written(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    corpus = write_jsonl(
+        tmp_path / "markup.jsonl",
+        [
+            {
+                "id": "m1",
+                "text": f"Title: {MARKUP_TITLE}\nQuestion: When is rent due?\n"
+                "Answer #1: Rent is due on the first [/] day of each month, [link=x]always.",
+                "topic": "[red]housing",
+            },
+            {"id": "m2", "text": "Title: Pets\nQuestion: Cats?\nAnswer #1: Ask the landlord."},
+        ],
+    )
+    assert run_cli("ingest", str(corpus), "-q", env=env).returncode == 0
+    question = "When is [/i] rent [bold]due?"
+    shown = run_cli("retrieve", question, "--topic", "[red]housing", env=env)
+    assert shown.returncode == 0, shown.stderr
+    for literal in (question, "topic=[red]housing", MARKUP_TITLE, "first [/] day", "[link=x]"):
+        assert literal in shown.stdout
+    answered = run_cli("ask", question, "--k", "1", env=env)
+    assert answered.returncode == 0, answered.stderr
+    assert MARKUP_TITLE in answered.stdout and "first [/] day" in answered.stdout
+    for failed in (shown, answered):
+        assert "MarkupError" not in failed.stderr and "internal error" not in failed.stderr
+
+
+def test_audit_tail_prints_markup_as_written(tmp_path: Path) -> None:
+    log = write_jsonl(
+        tmp_path / "audit.jsonl",
+        [{"time": "[bold]now", "user": "[/i]bob", "question": "Is [/] ok?", "error": "[red]x"}],
+    )
+    shown = run_cli("audit", "tail", env={"LEGALRAG_AUDIT_LOG": str(log)})
+    assert shown.returncode == 0, shown.stderr
+    assert "[bold]now [/i]bob · error" in shown.stdout
+    assert "Q: Is [/] ok?" in shown.stdout and "error: [red]x" in shown.stdout
