@@ -269,7 +269,7 @@ def test_legalbench_rag_span_scores_on_a_hand_made_corpus(tmp_path: Path) -> Non
 
 def test_text_file_chunk_spans_are_offsets_into_the_file(tmp_path: Path, embedder) -> None:
     """A long .txt file's chunks carry spans such that chunk == file[start:end]."""
-    from legalrag.app.retrieval import open_retriever
+    from legalrag.factory import open_retriever
     from legalrag.ingest.run import ingest
 
     folder = tmp_path / "corpus"

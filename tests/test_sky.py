@@ -384,15 +384,16 @@ def test_chroma_yaml_server_refuses_requests_without_the_token(
     assert _status(collections, {"X-Chroma-Token": "wrong"}) == 403
     assert _status(collections, {"X-Chroma-Token": token}) == 200
     # legalrag's client sends the token from LEGALRAG_CHROMA_AUTH_TOKEN.
-    from legalrag.index import IndexUnavailableError, make_client
+    from legalrag.errors import StoreUnavailableError
+    from legalrag.store.chroma import make_client
 
-    client = make_client(make_settings(tmp_path, chroma_url=url, chroma_auth_token=token))
+    client = make_client(make_settings(tmp_path, chroma_url=url, chroma_auth_token=token).store)
     client.get_or_create_collection("token_check", embedding_function=None)
     assert "token_check" in [c.name for c in client.list_collections()]
-    with pytest.raises(IndexUnavailableError, match=r"refused .*LEGALRAG_CHROMA_AUTH_TOKEN"):
-        make_client(make_settings(tmp_path, chroma_url=url)).list_collections()
-    with pytest.raises(IndexUnavailableError, match="refused"):
-        make_client(make_settings(tmp_path, chroma_url=url, chroma_auth_token="wrong"))
+    with pytest.raises(StoreUnavailableError, match=r"refused .*LEGALRAG_CHROMA_AUTH_TOKEN"):
+        make_client(make_settings(tmp_path, chroma_url=url).store).list_collections()
+    with pytest.raises(StoreUnavailableError, match="refused"):
+        make_client(make_settings(tmp_path, chroma_url=url, chroma_auth_token="wrong").store)
 
 
 # --- the chat in serve mode --------------------------------------------------------------
