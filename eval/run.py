@@ -272,7 +272,7 @@ def corpus_fingerprint(retriever: Retriever) -> tuple[str, int]:
     from legalrag.app.retrieval import fingerprint
 
     ids = retriever.store.ids()
-    return fingerprint(ids), len(ids)
+    return fingerprint(ids, retriever.store.revision), len(ids)
 
 
 def run_meta(settings: Settings, question_set: QuestionSet, context: EvalContext) -> dict[str, Any]:

@@ -46,6 +46,8 @@ class IngestReport:
     chunks_embedded: int = 0
     chunks_already_indexed: int = 0
     chunks_removed: int = 0
+    chunks_updated: int = 0
+    """Chunks already indexed whose metadata was corrected (rewritten, not re-embedded)."""
     rejected_count: int = 0
     rejected: list[Rejected] = field(default_factory=list)
     rejects_log: str | None = None
@@ -151,14 +153,23 @@ class Ingestor:
     def _flush(self, batch: _Batch) -> None:
         if not batch.documents:
             return
-        existing = self.store.ids_of_documents(list(batch.documents))
+        existing = self.store.chunks_of_documents(list(batch.documents))
         wanted: set[str] = set()
         to_write: list[tuple[Chunk, SourceDocument]] = []
+        corrected: dict[str, ChunkMetadata] = {}
         for document, chunks in batch.documents.values():
             for chunk in chunks:
                 wanted.add(chunk.id)
                 if chunk.id not in existing:
                     to_write.append((chunk, document))
+                elif existing[chunk.id] != (meta := _chunk_metadata(chunk, document)):
+                    # Ids hash the document id and the text only: a record corrected in
+                    # its jurisdiction, date or URL keeps its ids, so its metadata is
+                    # rewritten here (the vectors stay right: the text is the same).
+                    corrected[chunk.id] = meta
+        if corrected:
+            self.store.update_metadata(corrected)
+            self.report.chunks_updated += len(corrected)
         already = len(wanted) - len(to_write)
         self.report.chunks_already_indexed += already
         self.progress.advance("embed", already)
@@ -177,7 +188,7 @@ class Ingestor:
             self.progress.advance("write", len(part))
             self.report.chunks_embedded += len(part)
 
-        stale = sorted(existing - wanted)
+        stale = sorted(set(existing) - wanted)
         if stale:
             self.store.delete(stale)
             self.report.chunks_removed += len(stale)

@@ -102,9 +102,10 @@ def _load_vectors(path: Path, count: int) -> np.ndarray | None:
     return vectors
 
 
-def fingerprint(chunk_ids: list[str]) -> str:
-    """Identifies one exact set of chunks, whatever order the store lists them in."""
-    digest = hashlib.sha256()
+def fingerprint(chunk_ids: list[str], revision: str = "") -> str:
+    """Identifies one exact set of chunks, whatever order the store lists them in, at
+    one metadata ``revision`` of the store (metadata rewritten in place keeps the ids)."""
+    digest = hashlib.sha256(revision.encode())
     for chunk_id in sorted(chunk_ids):
         digest.update(chunk_id.encode())
         digest.update(b"\n")
@@ -155,7 +156,7 @@ class BM25Index:
     def for_store(cls, store: ChunkStore, cache_root: Path) -> BM25Index:
         """The store's BM25 index: from the cache when it matches, else rebuilt."""
         bm25s = _bm25s()
-        folder = cache_root / store.name / fingerprint(store.ids())
+        folder = cache_root / store.name / fingerprint(store.ids(), store.revision)
         if (folder / _IDS_FILE).is_file():
             try:
                 cached_ids = json.loads((folder / _IDS_FILE).read_text(encoding="utf-8"))

@@ -121,7 +121,9 @@ def ingest_summary(report: Any, *, quiet: bool) -> None:
             else ""
         )
         + f") · chunks {report.chunks:,} (new {report.chunks_embedded:,}, "
-        f"already indexed {report.chunks_already_indexed:,}, removed {report.chunks_removed:,})"
+        f"already indexed {report.chunks_already_indexed:,}, removed {report.chunks_removed:,}"
+        + (f", metadata corrected {report.chunks_updated:,}" if report.chunks_updated else "")
+        + ")"
         f" · {report.seconds:.1f} s · {report.chunks_per_second:.1f} chunks/s"
     )
     shown = Text(counts) if quiet else line(("ingested", "bold green"), " ", counts)

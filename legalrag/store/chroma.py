@@ -11,14 +11,22 @@ from __future__ import annotations
 
 import fcntl
 import logging
-from collections.abc import Callable, Iterator, Sequence
+import uuid
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import IO, TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 from legalrag.errors import IndexBusyError, IndexNotFoundError, StoreUnavailableError
 from legalrag.store.filters import Filters
-from legalrag.store.schema import ChunkMetadata, DenseHit, ModelStamp, StoredChunk, Vector
+from legalrag.store.schema import (
+    STORED_KEYS,
+    ChunkMetadata,
+    DenseHit,
+    ModelStamp,
+    StoredChunk,
+    Vector,
+)
 
 if TYPE_CHECKING:
     from chromadb.api import ClientAPI
@@ -29,6 +37,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
+_REVISION = "legalrag_metadata_revision"
 T = TypeVar("T")
 
 
@@ -216,6 +225,11 @@ class ChromaChunkStore:
         return ModelStamp(str(name), int(dimension))
 
     @property
+    def revision(self) -> str:
+        """The collection's metadata revision: a fresh token at each metadata rewrite."""
+        return str((self.collection.metadata or {}).get(_REVISION, ""))
+
+    @property
     def sends_vectors(self) -> bool:
         """False once the server refused to send stored vectors."""
         return self._sends_vectors
@@ -251,15 +265,31 @@ class ChromaChunkStore:
 
     # --- reading ----------------------------------------------------------------------
 
-    def ids_of_documents(self, document_ids: Sequence[str]) -> set[str]:
-        """The ids of every chunk the given documents have."""
+    def chunks_of_documents(self, document_ids: Sequence[str]) -> dict[str, ChunkMetadata]:
+        """Every chunk the given documents have, with its stored metadata."""
         if not document_ids:
-            return set()
+            return {}
         with self._talking():
             found = self.collection.get(
-                where={"document_id": {"$in": list(document_ids)}}, include=[]
+                where={"document_id": {"$in": list(document_ids)}}, include=["metadatas"]
             )
-        return set(found["ids"])
+        return {chunk.id: chunk.metadata for chunk in self._rows(found)}
+
+    def update_metadata(self, chunks: Mapping[str, ChunkMetadata]) -> None:
+        """New metadata for existing chunks. Chroma's update merges keys, so a key the
+        new metadata lacks is sent as None, which removes it."""
+        if not chunks:
+            return
+        cleared = dict.fromkeys(STORED_KEYS)
+        with self._talking():
+            self.collection.update(
+                ids=list(chunks),
+                metadatas=[{**cleared, **meta.to_store()} for meta in chunks.values()],
+            )
+            # A random token, not a counter: two writers updating at once still each
+            # leave a value no cache was built at.
+            stamp = {**(self.collection.metadata or {}), _REVISION: uuid.uuid4().hex}
+            self.collection.modify(metadata=stamp)
 
     def get(self, ids: Sequence[str], *, with_vectors: bool = False) -> dict[str, StoredChunk]:
         """The chunks with these ids, by id (Chroma's ``get`` keeps no order)."""

@@ -10,13 +10,13 @@ module imports the store's client library.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from legalrag.errors import IndexMismatchError
 from legalrag.store.filters import Filters
-from legalrag.store.schema import DenseHit, ModelStamp, StoredChunk, Vector
+from legalrag.store.schema import ChunkMetadata, DenseHit, ModelStamp, StoredChunk, Vector
 
 
 class ChunkStore(Protocol):
@@ -32,6 +32,12 @@ class ChunkStore(Protocol):
     @property
     def model(self) -> ModelStamp | None:
         """The embedding model that filled the collection (None: unrecorded)."""
+        ...
+
+    @property
+    def revision(self) -> str:
+        """Changes whenever chunks' metadata is rewritten in place (their ids do not), so
+        a cache keyed by the chunk ids (the BM25 cache) can tell; "" when never."""
         ...
 
     @property
@@ -56,8 +62,12 @@ class ChunkStore(Protocol):
         """Remove chunks by id."""
         ...
 
-    def ids_of_documents(self, document_ids: Sequence[str]) -> set[str]:
-        """The ids of every chunk the given documents have."""
+    def chunks_of_documents(self, document_ids: Sequence[str]) -> dict[str, ChunkMetadata]:
+        """Every chunk the given documents have: its id and its stored metadata."""
+        ...
+
+    def update_metadata(self, chunks: Mapping[str, ChunkMetadata]) -> None:
+        """Replace the metadata of existing chunks (by id), leaving text and vectors."""
         ...
 
     def get(self, ids: Sequence[str], *, with_vectors: bool = False) -> dict[str, StoredChunk]:

@@ -26,6 +26,10 @@ CHUNK_INDEX = "chunk_index"
 START = "start"
 END = "end"
 
+STORED_KEYS = (DOCUMENT_ID, SOURCE, TITLE, URL, JURISDICTION, TOPIC, CREATED, CREATED_DAY)
+STORED_KEYS += (DOWNLOADED, CHUNK_INDEX, START, END)
+"""Every key :meth:`ChunkMetadata.to_store` may write."""
+
 SAMPLE_SOURCE = "sample"
 """``source`` of the bundled sample corpus's chunks (the chat says when it is all there is)."""
 
