@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from legalrag.errors import GateError
+from legalrag.errors import GateSpecError
 from legalrag.eval.judge import METRICS
 
 REPORT_JSON = "report.json"
@@ -68,7 +68,7 @@ def parse_gates(specs: list[str]) -> list[Gate]:
     for spec in specs:
         match = _GATE.match(spec)
         if not match or not _METRIC_NAME.match(match.group(1)):
-            raise GateError(
+            raise GateSpecError(
                 f"--fail-under {spec!r}: expected METRIC=VALUE with a metric such as "
                 "faithfulness, answer_relevancy, recall@10, mrr, span_recall@8, "
                 "valid_citation_rate, refusal_rate"

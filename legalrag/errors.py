@@ -8,7 +8,8 @@ escapes is a bug (exit 1, the traceback one setting away).
   missing model: the user can fix it and run the same command again.
 - :class:`BackendError` (exit 3): a server the user configured (Chroma, the
   model, the judge, SkyPilot) is down, refuses, or answers garbage.
-- :class:`GateError` (exit 4): an evaluation figure missed its ``--fail-under``.
+- :class:`GateError` (exit 4): an evaluation figure missed its ``--fail-under``
+  (a ``--fail-under`` that cannot be read is a usage error, :class:`GateSpecError`).
 """
 
 from __future__ import annotations
@@ -65,6 +66,11 @@ class DatasetError(UsageError):
 
 class CorpusError(UsageError):
     """A shared benchmark set that cannot be turned into a corpus."""
+
+
+class GateSpecError(UsageError):
+    """A ``--fail-under`` that cannot be read (not a figure that missed: that is
+    :class:`GateError`)."""
 
 
 # --- the chunk store -----------------------------------------------------------------

@@ -110,6 +110,17 @@ def test_bad_dataset_and_gate_exit_2_and_write_nothing(sample_index, tmp_path: P
     assert not out.exists()
 
 
+@pytest.mark.parametrize("spec", ["faithfulness", "faithfulness=high", "speed=3"])
+def test_a_gate_that_cannot_be_read_is_a_usage_error_not_a_missed_figure(spec: str) -> None:
+    from legalrag.errors import EXIT_USAGE, GateError, GateSpecError, UsageError
+    from legalrag.eval.report import parse_gates
+
+    with pytest.raises(GateSpecError) as caught:
+        parse_gates(["recall@10=0.5", spec])
+    assert isinstance(caught.value, UsageError) and not isinstance(caught.value, GateError)
+    assert caught.value.exit_code == EXIT_USAGE and repr(spec) in str(caught.value)
+
+
 def test_ragas_through_a_loopback_judge_with_a_malformed_reply(
     sample_index, embedder, tmp_path: Path
 ) -> None:

@@ -9,9 +9,10 @@ import pytest
 from typer.testing import CliRunner
 
 from legalrag.cli import app
+from legalrag.errors import GateSpecError
 from legalrag.eval.corpus import contractnli_as_legalbench_rag, obliqa_records
 from legalrag.eval.question_sets import DatasetError, GoldSpan, load_question_set
-from legalrag.eval.report import Gate, GateError, parse_gates, summarise
+from legalrag.eval.report import Gate, parse_gates, summarise
 from legalrag.eval.retrieval_metrics import (
     ndcg_at_k,
     precision_at_k,
@@ -79,7 +80,7 @@ def test_gates_parse_and_check() -> None:
     assert gates[1].check(figures) is None
     assert gates[2].check(figures) == "misgrounded_sentence_rate 0.2 > 0.1"  # lower is better
     for bad in ("faithfulness", "faithfulness=high", "speed=1"):
-        with pytest.raises(GateError):
+        with pytest.raises(GateSpecError):
             parse_gates([bad])
 
 

@@ -19,12 +19,7 @@ from typer.exceptions import TyperException
 
 from legalrag.cli import admin, chat, ingest, query, render
 from legalrag.cli import eval as evaluation
-from legalrag.errors import (
-    EXIT_BACKEND,
-    EXIT_INTERNAL,
-    EXIT_INTERRUPTED,
-    LegalragError,
-)
+from legalrag.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, LegalragError
 
 
 def _exit(message: str, code: int) -> typer.Exit:
@@ -37,20 +32,12 @@ class _ErrorsToExitCodes(TyperGroup):
 
     def invoke(self, ctx: Any) -> Any:
         """The command, with its errors turned into one line each, never a traceback."""
-        import httpx
-
         try:
             return super().invoke(ctx)
         except LegalragError as exc:
+            # Each part turns its own failures into one of these (the store its server's
+            # dropped connections, the generator its endpoint's): the CLI guesses at none.
             raise _exit(str(exc), exc.exit_code) from None
-        except httpx.TransportError as exc:
-            # The store turns its own into StoreUnavailableError; this is the net for a
-            # call it does not wrap. Writes are idempotent: a re-run picks up from here.
-            raise _exit(
-                f"the Chroma server stopped answering ({type(exc).__name__}: {exc}); what was "
-                "written is kept, and running the same command again resumes",
-                EXIT_BACKEND,
-            ) from None
         except KeyboardInterrupt:
             raise _exit("interrupted; what was written so far is kept", EXIT_INTERRUPTED) from None
         except (typer.Exit, typer.Abort, TyperException):

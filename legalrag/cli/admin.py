@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from legalrag.cli import render
-from legalrag.cli.options import CONFIG, STORE, JsonOpt, SharedOptions, shared_options
+from legalrag.cli.options import (
+    CONFIG,
+    STORE,
+    JsonOpt,
+    SharedOptions,
+    setting_flag,
+    shared_options,
+)
 
 
 @shared_options(CONFIG)
@@ -36,7 +42,11 @@ def index_info(as_json: JsonOpt = False, *, shared: SharedOptions) -> None:
     render.index_table(info)
 
 
-@shared_options(CONFIG)
+@shared_options(
+    CONFIG,
+    setting_flag("--yaml", "sky_ingest_yaml"),
+    setting_flag("--name-prefix", "sky_ingest_job_prefix"),
+)
 def sky_ingest(
     partitions: Annotated[
         int, typer.Option("--partitions", help="Number of managed jobs (partitions i/N).")
@@ -48,19 +58,13 @@ def sky_ingest(
         list[str] | None,
         typer.Option("--env", help="NAME=VALUE for every job (e.g. LEGALRAG_CHROMA_URL=...)."),
     ] = None,
-    yaml_path: Annotated[
-        Path | None, typer.Option("--yaml", help="Task YAML [default sky/ingest.yaml].")
-    ] = None,
-    name_prefix: Annotated[
-        str | None, typer.Option("--name-prefix", help="Jobs are named PREFIX-i-of-N.")
-    ] = None,
     *,
     shared: SharedOptions,
 ) -> None:
     """Ingest pile-of-law in N parallel SkyPilot managed jobs (secrets from the environment)."""
     from legalrag.sky_ingest_launcher import build_ingest_jobs, launch_jobs, parse_assignments
 
-    settings = shared.settings(sky_ingest_yaml=yaml_path, sky_ingest_job_prefix=name_prefix)
+    settings = shared.settings()
     jobs = build_ingest_jobs(
         settings.sky_ingest_yaml,
         partitions,

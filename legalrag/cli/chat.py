@@ -7,29 +7,19 @@ from typing import Annotated
 import typer
 
 from legalrag.cli import render
-from legalrag.cli.options import INDEX, LOGS, SharedOptions, shared_options
+from legalrag.cli.options import INDEX, LOGS, SharedOptions, setting_flag, shared_options
 from legalrag.errors import SettingsError
 
 
-@shared_options(INDEX)
-def chat(
-    host: Annotated[
-        str | None, typer.Option("--host", help="Address to listen on [LEGALRAG_CHAT_HOST].")
-    ] = None,
-    port: Annotated[
-        int | None, typer.Option("--port", help="Port to listen on [LEGALRAG_CHAT_PORT].")
-    ] = None,
-    concurrency: Annotated[
-        int | None,
-        typer.Option(
-            "--concurrency", help="Questions answered at once [LEGALRAG_CHAT_CONCURRENCY]."
-        ),
-    ] = None,
-    *,
-    shared: SharedOptions,
-) -> None:
+@shared_options(
+    INDEX,
+    setting_flag("--host", "chat_host"),
+    setting_flag("--port", "chat_port", help="Port `legalrag chat` listens on."),
+    setting_flag("--concurrency", "chat_concurrency"),
+)
+def chat(*, shared: SharedOptions) -> None:
     """Start the web chat (Gradio): streamed, cited, checked answers with their sources."""
-    settings = shared.settings(chat_host=host, chat_port=port, chat_concurrency=concurrency)
+    settings = shared.settings()
     from legalrag.app.chat.auth import load_users
 
     # Bad login settings fail now, before the model loads.

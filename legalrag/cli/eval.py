@@ -8,11 +8,18 @@ from typing import Annotated
 import typer
 
 from legalrag.cli import render
-from legalrag.cli.options import INDEX, JsonOpt, SharedOptions, shared_options
-from legalrag.errors import EXIT_GATE, GateError, SettingsError, UsageError
+from legalrag.cli.options import INDEX, JsonOpt, SharedOptions, setting_flag, shared_options
+from legalrag.errors import EXIT_GATE, SettingsError, UsageError
 
 
-@shared_options(INDEX)
+@shared_options(
+    INDEX,
+    setting_flag("--k", "eval_k"),
+    setting_flag("--judge-url", "judge_base_url"),
+    setting_flag("--judge-model", "judge_model"),
+    setting_flag("--out", "eval_out_dir"),
+    setting_flag("--answers/--no-answers", "eval_answers"),
+)
 def eval_run(
     ctx: typer.Context,
     dataset: Annotated[
@@ -23,20 +30,6 @@ def eval_run(
         typer.Option("--format", help="ours, legalbench-rag or obliqa (default: detected)."),
     ] = None,
     limit: Annotated[int | None, typer.Option(help="Only the first N questions.", min=1)] = None,
-    k: Annotated[
-        int | None,
-        typer.Option("--k", help="Cut-off of recall/precision/nDCG@k [LEGALRAG_EVAL_K]."),
-    ] = None,
-    judge_url: Annotated[
-        str | None,
-        typer.Option("--judge-url", help="RAGAS judge endpoint [LEGALRAG_JUDGE_BASE_URL]."),
-    ] = None,
-    judge_model: Annotated[
-        str | None, typer.Option("--judge-model", help="Judge model [LEGALRAG_JUDGE_MODEL].")
-    ] = None,
-    out_dir: Annotated[
-        Path | None, typer.Option("--out", help="Report folder [LEGALRAG_EVAL_OUT_DIR].")
-    ] = None,
     fail_under: Annotated[
         list[str] | None,
         typer.Option(
@@ -44,16 +37,10 @@ def eval_run(
             help="METRIC=VALUE, repeatable: exit 4 when a figure misses (e.g. faithfulness=0.9).",
         ),
     ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
     resume: Annotated[
         bool, typer.Option("--resume", help="Keep the rows already finished in --out.")
     ] = False,
-    answers: Annotated[
-        bool | None,
-        typer.Option(
-            "--answers/--no-answers", help="Generate and verify answers [LEGALRAG_EVAL_ANSWERS]."
-        ),
-    ] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
     as_json: JsonOpt = False,
     *,
     shared: SharedOptions,
@@ -67,18 +54,8 @@ def eval_run(
 
     if dataset is None:
         raise SettingsError("give --dataset PATH (or a subcommand: legalrag eval corpus --help)")
-    settings = shared.settings(
-        eval_k=k,
-        judge_base_url=judge_url,
-        judge_model=judge_model,
-        eval_out_dir=out_dir,
-        eval_answers=answers,
-    )
-    try:
-        gates = parse_gates(fail_under or [])
-    except GateError as exc:
-        # A malformed --fail-under is bad input (exit 2), not a missed figure (exit 4).
-        raise UsageError(str(exc)) from None
+    settings = shared.settings()
+    gates = parse_gates(fail_under or [])
     question_set = load_question_set(dataset, fmt)
     questions = question_set.questions[:limit]
     context = open_context(settings)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from legalrag.cli import render
-from legalrag.cli.options import INDEX, JsonOpt, SharedOptions, shared_options
+from legalrag.cli.options import INDEX, JsonOpt, SharedOptions, setting_flag, shared_options
 from legalrag.errors import SourceError
 
 if TYPE_CHECKING:
@@ -16,7 +16,11 @@ if TYPE_CHECKING:
     from legalrag.settings import Settings
 
 
-@shared_options(INDEX)
+@shared_options(
+    INDEX,
+    setting_flag("--chunk-size", "chunk_size"),
+    setting_flag("--chunk-overlap", "chunk_overlap", help="Overlap in model tokens."),
+)
 def ingest(
     path: Annotated[
         Path | None,
@@ -35,8 +39,6 @@ def ingest(
         bool, typer.Option("--if-empty", help="Do nothing when the index already has chunks.")
     ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
-    chunk_size: Annotated[int | None, typer.Option(help="Chunk size in model tokens.")] = None,
-    chunk_overlap: Annotated[int | None, typer.Option(help="Overlap in model tokens.")] = None,
     as_json: JsonOpt = False,
     *,
     shared: SharedOptions,
@@ -52,8 +54,6 @@ def ingest(
         raise SourceError(str(exc)) from None
     settings = shared.settings(
         hub_needed=lambda s: named is Source.pile_of_law and "://" in s.pile_of_law_data_files,
-        chunk_size=chunk_size,
-        chunk_overlap=chunk_overlap,
     )
     already = _chunks_indexed(settings) if if_empty else 0
     if already:

@@ -10,25 +10,24 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from legalrag.cli import render
-from legalrag.cli.options import INDEX, JsonOpt, SharedOptions, shared_options
+from legalrag.cli.options import INDEX, JsonOpt, SharedOptions, setting_flag, shared_options
 from legalrag.errors import QuestionError, SettingsError
 
 if TYPE_CHECKING:
     from legalrag.app.retrieval import Filters, Retriever
 
-KOpt = Annotated[int | None, typer.Option("--k", help="Number of sources.")]
+RETRIEVE_K = setting_flag("--k", "retrieve_k")
 JurisdictionOpt = Annotated[
     str | None, typer.Option(help="Only sources from this jurisdiction (e.g. CA).")
 ]
 TopicOpt = Annotated[str | None, typer.Option(help="Only sources on this topic.")]
 
 
-@shared_options(INDEX)
+@shared_options(INDEX, RETRIEVE_K)
 def retrieve(
     question: Annotated[
         str | None, typer.Argument(help="The question to search for (or use --batch).")
     ] = None,
-    k: KOpt = None,
     jurisdiction: JurisdictionOpt = None,
     topic: TopicOpt = None,
     batch: Annotated[
@@ -50,7 +49,7 @@ def retrieve(
     shared: SharedOptions,
 ) -> None:
     """Show the sources retrieved for a question, with each stage's score."""
-    settings = shared.settings(retrieve_k=k)
+    settings = shared.settings()
     from legalrag.app.questions import clean_question
     from legalrag.app.retrieval import Filters
     from legalrag.factory import open_retriever
@@ -97,10 +96,9 @@ def _retrieve_batch(retriever: Retriever, path: Path, filters: Filters, max_char
             render.print_json({"id": item.get("id", number), **result})
 
 
-@shared_options(INDEX)
+@shared_options(INDEX, RETRIEVE_K)
 def ask(
     question: Annotated[str, typer.Argument(help="The legal question.")],
-    k: KOpt = None,
     jurisdiction: JurisdictionOpt = None,
     topic: TopicOpt = None,
     as_json: JsonOpt = False,
@@ -114,7 +112,7 @@ def ask(
     shared: SharedOptions,
 ) -> None:
     """Answer a question from the index, every claim cited and checked."""
-    settings = shared.settings(retrieve_k=k)
+    settings = shared.settings()
     from legalrag.app.questions import clean_question
     from legalrag.app.retrieval import Filters
     from legalrag.factory import make_engine

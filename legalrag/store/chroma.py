@@ -163,16 +163,17 @@ class ChromaChunkStore:
         from chromadb.errors import NotFoundError
 
         client = make_client(settings)
-        try:
-            collection = client.get_collection(settings.collection, embedding_function=None)
-        except NotFoundError:
-            raise IndexNotFoundError(
-                f"no index: collection {settings.collection!r} does not exist at "
-                f"{settings.location}. Run `legalrag ingest` first."
-            ) from None
-        return cls(
-            collection, location=settings.location, max_batch_size=client.get_max_batch_size()
-        )
+        # A server dying after the handshake, as in any later call (the guard reads .location).
+        with cls._talking(settings):  # type: ignore[arg-type]
+            try:
+                collection = client.get_collection(settings.collection, embedding_function=None)
+            except NotFoundError:
+                raise IndexNotFoundError(
+                    f"no index: collection {settings.collection!r} does not exist at "
+                    f"{settings.location}. Run `legalrag ingest` first."
+                ) from None
+            max_batch_size = client.get_max_batch_size()
+        return cls(collection, location=settings.location, max_batch_size=max_batch_size)
 
     @classmethod
     def open_for_writing(cls, settings: StoreSettings, stamp: ModelStamp) -> ChromaChunkStore:
@@ -184,22 +185,21 @@ class ChromaChunkStore:
         lock = _lock_embedded(settings) if settings.chroma_url is None else None
         try:
             client = make_client(settings)
-            collection = client.get_or_create_collection(
-                settings.collection,
-                metadata={
-                    "embedding_model": stamp.model_name,
-                    "embedding_dimension": stamp.dimension,
-                    "legalrag_schema": SCHEMA_VERSION,
-                },
-                configuration={"hnsw": {"space": "cosine"}},
-                # Never let Chroma attach its own embedder: it would download a model.
-                embedding_function=None,
-            )
+            with cls._talking(settings):  # type: ignore[arg-type]  # as in open()
+                collection = client.get_or_create_collection(
+                    settings.collection,
+                    metadata={
+                        "embedding_model": stamp.model_name,
+                        "embedding_dimension": stamp.dimension,
+                        "legalrag_schema": SCHEMA_VERSION,
+                    },
+                    configuration={"hnsw": {"space": "cosine"}},
+                    # Never let Chroma attach its own embedder: it would download a model.
+                    embedding_function=None,
+                )
+                max_batch_size = client.get_max_batch_size()
             store = cls(
-                collection,
-                location=settings.location,
-                max_batch_size=client.get_max_batch_size(),
-                lock=lock,
+                collection, location=settings.location, max_batch_size=max_batch_size, lock=lock
             )
         except BaseException:
             if lock is not None:
