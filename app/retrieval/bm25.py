@@ -29,6 +29,8 @@ PAGE_SIZE = 5000
 _IDS_FILE = "chunk_ids.json"
 _COLUMNS_FILE = "filter_columns.npz"
 _VECTORS_FILE = "vectors.npy"
+# Saved instead of the bm25s model when no chunk holds a word token (see BM25Index.build).
+_NO_WORDS_FILE = "no_words"
 
 
 def _bm25s() -> ModuleType:
@@ -126,12 +128,13 @@ class BM25Index:
 
     def __init__(
         self,
-        model: object,
+        model: object | None,
         chunk_ids: list[str],
         columns: dict[str, np.ndarray],
         vectors: np.ndarray | None = None,
     ) -> None:
         self._model = model
+        """The bm25s model; None when no chunk holds a word (it then finds nothing)."""
         self.chunk_ids = chunk_ids
         self.columns = columns
         """Each chunk's filter metadata, in ``chunk_ids`` order (see FILTER_COLUMNS)."""
@@ -148,8 +151,14 @@ class BM25Index:
         vectors: np.ndarray | None = None,
     ) -> BM25Index:
         """Index ``texts`` (one per chunk id, with its filter ``columns`` and ``vectors``)."""
+        tokens = _tokenize(texts)
+        if not any(tokens):
+            # Chunks of punctuation, numbers of one digit or stopwords only: bm25s cannot
+            # index a corpus without one token (max() of an empty vocabulary, which failed
+            # every retrieve). Such an index scores nothing; the dense stage still runs.
+            return cls(None, chunk_ids, columns, vectors)
         model = _bm25s().BM25()
-        model.index(_tokenize(texts), show_progress=False)
+        model.index(tokens, show_progress=False)
         return cls(model, chunk_ids, columns, vectors)
 
     @classmethod
@@ -164,7 +173,9 @@ class BM25Index:
                     columns = {name: saved[name] for name in FILTER_COLUMNS}
                 # Memory-mapped: a filtered question reads only its allowed chunks' rows.
                 vectors = _load_vectors(folder / _VECTORS_FILE, len(cached_ids))
-                return cls(bm25s.BM25.load(str(folder)), cached_ids, columns, vectors)
+                no_words = (folder / _NO_WORDS_FILE).is_file()
+                model = None if no_words else bm25s.BM25.load(str(folder))
+                return cls(model, cached_ids, columns, vectors)
             except (OSError, ValueError, KeyError) as exc:  # damaged or older: rebuilt
                 log.warning("BM25 cache at %s unreadable (%s); rebuilding", folder, exc)
         chunks = _read_chunks(store)
@@ -180,7 +191,10 @@ class BM25Index:
         partial = folder.with_name(folder.name + ".partial")
         shutil.rmtree(partial, ignore_errors=True)
         partial.mkdir(parents=True)
-        self._model.save(str(partial))
+        if self._model is None:
+            (partial / _NO_WORDS_FILE).write_text("no chunk holds a word token\n")
+        else:
+            self._model.save(str(partial))
         np.savez(partial / _COLUMNS_FILE, **self.columns)
         # An empty array: none kept (a server that sends no stored vectors).
         vectors = self.vectors if self.vectors is not None else np.zeros((0, 0), np.float32)
@@ -194,7 +208,7 @@ class BM25Index:
     def search(self, query: str, k: int, allowed: np.ndarray | None = None) -> list[BM25Hit]:
         """The ``k`` best chunks for ``query``; ``allowed`` (a mask over ``chunk_ids``,
         e.g. from :meth:`Filters.mask`) restricts the search to those chunks."""
-        if not self.chunk_ids or k < 1:
+        if self._model is None or not self.chunk_ids or k < 1:
             return []
         tokens = _tokenize([query])[0]
         if not tokens:
