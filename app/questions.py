@@ -6,7 +6,12 @@ from legalrag.errors import QuestionError
 
 
 def clean_question(question: str, *, max_chars: int) -> str:
-    """The question stripped of surrounding space; refuses empty and over-long ones."""
+    """The question stripped of surrounding space; refuses empty, over-long ones, and
+    ones that are not text (a lone surrogate, a NUL).
+
+    Every edge (CLI, batch, chat) cleans its questions here, so a question that would
+    crash the tokenizer, the audit log or the output is a clear usage error instead.
+    """
     cleaned = question.strip()
     if not cleaned:
         raise QuestionError("the question is empty")
@@ -15,4 +20,26 @@ def clean_question(question: str, *, max_chars: int) -> str:
             f"the question has {len(cleaned):,} characters; the limit is {max_chars:,} "
             "(LEGALRAG_MAX_QUESTION_CHARS)"
         )
+    problem = _not_text(cleaned)
+    if problem:
+        raise QuestionError(f"the question {problem}")
     return cleaned
+
+
+def _not_text(value: str) -> str | None:
+    """Why ``value`` is not text every part can handle, or None."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        # JSON's "\ud83d" (half an emoji), or argv bytes that were not UTF-8 (Python
+        # keeps each as a lone surrogate): no tokenizer, log or terminal takes them.
+        code = ord(value[exc.start])
+        if 0xDC80 <= code <= 0xDCFF:  # how Python keeps an undecodable byte of argv
+            return f"holds the byte 0x{code - 0xDC00:02x} at character {exc.start + 1}: not UTF-8"
+        return (
+            f"holds a lone surrogate (\\u{code:04x}, half of a character) at character "
+            f"{exc.start + 1}: not valid UTF-8 text"
+        )
+    if "\x00" in value:
+        return f"holds a NUL character at character {value.index(chr(0)) + 1}"
+    return None

@@ -9,6 +9,9 @@ batch, one query asks the store which chunk ids these documents already have:
   so a write repeated after a crash changes nothing);
 - chunks a document no longer has (its text changed) are deleted, after the new
   ones are written, so a crash in between leaves extra chunks, never missing ones.
+
+A record whose document id an earlier record of the run had replaces that record
+(in one batch or across batches alike), and is counted and reported as a duplicate.
 """
 
 from __future__ import annotations
@@ -35,6 +38,17 @@ REJECTS_SHOWN = 20
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
+class Duplicate:
+    """A record whose document id an earlier record of the run already had: the later
+    one replaced the earlier (its chunks are the ones indexed)."""
+
+    location: str
+    document_id: str
+    replaced: str
+    """Where the earlier record, the one replaced, was read."""
+
+
 @dataclass
 class IngestReport:
     """What a run did; the CLI prints it as the final summary."""
@@ -51,6 +65,9 @@ class IngestReport:
     rejected_count: int = 0
     rejected: list[Rejected] = field(default_factory=list)
     rejects_log: str | None = None
+    duplicates: int = 0
+    """Records whose document id an earlier record of this run had (the later one won)."""
+    duplicated: list[Duplicate] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -61,8 +78,9 @@ class IngestReport:
 
     def as_dict(self) -> dict[str, Any]:
         """Plain data, for --json and logs."""
-        data = {k: v for k, v in self.__dict__.items() if k != "rejected"}
+        data = {k: v for k, v in self.__dict__.items() if k not in ("rejected", "duplicated")}
         data["rejected_first"] = [r.__dict__ for r in self.rejected]
+        data["duplicates_first"] = [d.__dict__ for d in self.duplicated]
         data["chunks_per_second"] = round(self.chunks_per_second, 2)
         data["seconds"] = round(self.seconds, 2)
         return data
@@ -72,6 +90,8 @@ class IngestReport:
 class _Batch:
     documents: dict[str, tuple[SourceDocument, list[Chunk]]] = field(default_factory=dict)
     chunk_count: int = 0
+    new_documents: int = 0
+    """Documents no earlier batch of the run had (what ``documents_ingested`` counts)."""
 
     def add(self, document: SourceDocument, chunks: list[Chunk]) -> None:
         # The same id twice in a batch: the later record replaces the earlier one,
@@ -113,6 +133,9 @@ class Ingestor:
         started = time.perf_counter()
         batch = _Batch()
         log_file: TextIO | None = None
+        # Where each document id of this run was last read, and its chunk count: a later
+        # record with the same id replaces the earlier one, and that is reported.
+        seen: dict[str, tuple[str, int]] = {}
         try:
             for item in items:
                 self.report.documents_read += 1
@@ -125,6 +148,17 @@ class Ingestor:
                     continue
                 chunks = self.chunker.split(item)
                 self.progress.advance("chunk", len(chunks))
+                earlier = seen.get(item.document_id)
+                seen[item.document_id] = (item.location, len(chunks))
+                if earlier is None:
+                    batch.new_documents += 1
+                else:
+                    duplicate = Duplicate(item.location, item.document_id, earlier[0])
+                    log_file = self._duplicate(duplicate, log_file)
+                    if item.document_id not in batch.documents:
+                        # Counted when an earlier batch was written; this batch's write
+                        # removes those chunks and counts the new ones.
+                        self.report.chunks -= earlier[1]
                 batch.add(item, chunks)
                 if batch.chunk_count >= self.write_batch_size:
                     self._flush(batch)
@@ -140,13 +174,28 @@ class Ingestor:
         self.report.rejected_count += 1
         if len(self.report.rejected) < REJECTS_SHOWN:
             self.report.rejected.append(item)
+        return self._log(item.__dict__, log_file)
+
+    def _duplicate(self, item: Duplicate, log_file: TextIO | None) -> TextIO | None:
+        self.report.duplicates += 1
+        if len(self.report.duplicated) < REJECTS_SHOWN:
+            self.report.duplicated.append(item)
+        # Logged as the record that is no longer indexed: the earlier one.
+        reason = f"replaced by the record at {item.location} (same id {item.document_id!r})"
+        return self._log({"location": item.replaced, "reason": reason}, log_file)
+
+    def _log(self, entry: dict[str, str], log_file: TextIO | None) -> TextIO | None:
+        """One line of the rejects log (opened on the first), which lists every record
+        of the run that is not in the index."""
         if self.rejects_log is None:
             return log_file
         if log_file is None:
             self.rejects_log.parent.mkdir(parents=True, exist_ok=True)
-            log_file = self.rejects_log.open("a", encoding="utf-8")
+            # backslashreplace: a location or reason that is not encodable text (a file
+            # name that is not UTF-8) is written escaped instead of ending the run.
+            log_file = self.rejects_log.open("a", encoding="utf-8", errors="backslashreplace")
             self.report.rejects_log = str(self.rejects_log)
-        log_file.write(json.dumps(item.__dict__, ensure_ascii=False) + "\n")
+        log_file.write(json.dumps(entry, ensure_ascii=False) + "\n")
         log_file.flush()
         return log_file
 
@@ -192,7 +241,7 @@ class Ingestor:
         if stale:
             self.store.delete(stale)
             self.report.chunks_removed += len(stale)
-        self.report.documents_ingested += len(batch.documents)
+        self.report.documents_ingested += batch.new_documents
         self.report.chunks += len(wanted)
         # One line per batch: what a long job's log (e.g. on a cluster) shows of progress.
         log.info(

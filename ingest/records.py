@@ -8,8 +8,9 @@ then answers), ``created_timestamp`` and ``downloaded_timestamp`` (MM-DD-YYYY) a
 from __future__ import annotations
 
 import hashlib
+import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -17,6 +18,17 @@ from legalrag.store import ChunkMetadata
 
 _TITLE = re.compile(r"^\s*Title:\s*(.+)$", re.MULTILINE)
 _DATE_FORMATS = ("%m-%d-%Y", "%Y-%m-%d")
+# The string fields a record is read from; every one is checked to be encodable text
+# before any is used (a lone surrogate crashed the tokenizer and the store).
+_STRING_FIELDS = (
+    "text",
+    "id",
+    "url",
+    "jurisdiction",
+    "topic",
+    "created_timestamp",
+    "downloaded_timestamp",
+)
 
 
 @dataclass(frozen=True)
@@ -32,6 +44,8 @@ class SourceDocument:
     downloaded: date | None = None
     jurisdiction: str = ""
     topic: str = ""
+    location: str = field(default="", compare=False)
+    """Where the record was read (``file:line``), to report a duplicate id; not stored."""
 
     def metadata(self, *, chunk_index: int = 0, start: int = 0, end: int = 0) -> ChunkMetadata:
         """The metadata one of its chunks carries (that chunk's place given)."""
@@ -75,6 +89,38 @@ def title_of(text: str) -> str:
     return ""
 
 
+def text_problem(value: str, what: str) -> str | None:
+    """Why ``value`` cannot be stored or tokenized as text, or None when it can.
+
+    JSON's ``"\\ud83d"`` (half of an emoji, as a truncating tool leaves it) decodes to a
+    lone surrogate: a Python string that no UTF-8 encoder accepts. A NUL is what a
+    binary or UTF-16 source leaves in text.
+    """
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        code = ord(value[exc.start])
+        return (
+            f"{what} holds a lone surrogate (\\u{code:04x}, half of a character) at "
+            f"character {exc.start + 1}: not encodable as UTF-8"
+        )
+    if "\x00" in value:
+        return f"{what} holds a NUL character at character {value.index(chr(0)) + 1}"
+    return None
+
+
+def _document_id(record: dict[str, Any]) -> str | None:
+    """The record's own id as given (an integer as its decimal digits), or None."""
+    value = record.get("id")
+    # bool first: True is an int to Python, and became the id "True".
+    if isinstance(value, bool) or not isinstance(value, str | int | None):
+        shown = json.dumps(value, default=repr)[:40]
+        raise ValueError(f"id must be a string or an integer, got {type(value).__name__} {shown}")
+    if value is None or value == "":
+        return None
+    return str(value)
+
+
 def _parse_date(value: Any, field: str) -> date | None:
     if value is None or value == "":
         return None
@@ -103,6 +149,11 @@ def parse_record(
     """Validate one legal-advice record; never raises on bad data."""
     if not isinstance(record, dict):
         return Rejected(location, f"expected a JSON object, got {type(record).__name__}")
+    for name in _STRING_FIELDS:
+        value = record.get(name)
+        problem = text_problem(value, name) if isinstance(value, str) else None
+        if problem:
+            return Rejected(location, problem)
     text = record.get("text")
     if not isinstance(text, str) or not text.strip():
         return Rejected(location, "missing or empty 'text'")
@@ -110,12 +161,9 @@ def parse_record(
         return Rejected(location, f"'text' has {len(text):,} characters (limit {max_chars:,})")
     try:
         url = _optional_str(record, "url")
-        record_id = record.get("id")
-        if record_id is not None and not isinstance(record_id, str | int):
-            raise ValueError("id must be a string or an integer")
-        has_id = record_id not in (None, "")
+        record_id = _document_id(record)
         return SourceDocument(
-            document_id=str(record_id) if has_id else url or text_fingerprint(text),
+            document_id=record_id if record_id is not None else url or text_fingerprint(text),
             text=text,
             source=source,
             title=title_of(text),
@@ -124,6 +172,7 @@ def parse_record(
             downloaded=_parse_date(record.get("downloaded_timestamp"), "downloaded_timestamp"),
             jurisdiction=_optional_str(record, "jurisdiction").upper(),
             topic=_optional_str(record, "topic"),
+            location=location,
         )
     except ValueError as exc:
         return Rejected(location, str(exc))

@@ -7,14 +7,23 @@ stopping the run.
 
 from __future__ import annotations
 
+import codecs
+import io
 import json
+import os
 from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
 from typing import BinaryIO
 
 from legalrag.errors import SourceError
-from legalrag.ingest.records import Rejected, SourceDocument, parse_record, title_of
+from legalrag.ingest.records import (
+    Rejected,
+    SourceDocument,
+    parse_record,
+    text_problem,
+    title_of,
+)
 from legalrag.store.schema import SAMPLE_SOURCE
 
 Item = SourceDocument | Rejected
@@ -31,16 +40,106 @@ def sample_corpus_file() -> Path:
     return Path(str(path))
 
 
+class _Undecodable(ValueError):
+    """A whole file that is not text in an encoding we can read (the reason)."""
+
+
+# Byte-order marks, longest first (UTF-32 LE's starts with UTF-16 LE's), and the codec
+# that reads past each one.
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+SNIFF_BYTES = 4096
+_SAVE_AS_UTF8 = "save it as UTF-8"
+
+
+def sniff_encoding(head: bytes) -> str:
+    """The codec for a file starting with ``head``: its BOM's, else UTF-8.
+
+    Raises :class:`_Undecodable` for what UTF-8 would read as garbage: NUL bytes
+    (UTF-16 or UTF-32 without a byte-order mark, or a binary file). NUL is valid
+    UTF-8, so a UTF-16 file of ASCII text decoded "cleanly", one NUL per letter.
+    """
+    for bom, encoding in _BOMS:
+        if head.startswith(bom):
+            return encoding
+    if b"\x00" not in head:
+        return "utf-8"
+    even, odd = head[0::2], head[1::2]
+    for nuls, other in ((odd, even), (even, odd)):
+        if nuls.count(0) >= 0.9 * len(nuls) and other.count(0) <= 0.1 * len(other):
+            raise _Undecodable(
+                f"looks like UTF-16 without a byte-order mark (NUL bytes between the "
+                f"letters): {_SAVE_AS_UTF8}, or as UTF-16 with a BOM"
+            )
+    raise _Undecodable(f"holds NUL bytes: a binary file, or not UTF-8 text ({_SAVE_AS_UTF8})")
+
+
+def _label(encoding: str) -> str:
+    return encoding.removesuffix("-sig").upper()
+
+
+def shown_path(path: Path) -> str:
+    """``path`` as text that can always be printed and logged: a file name's bytes
+    that are not UTF-8 (kept by Python as lone surrogates) are shown as ``\\xNN``."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
+def _jsonl_lines(stream: BinaryIO, name: str) -> Iterator[tuple[str, str] | Rejected]:
+    """(location, line) for each line of a JSONL stream, or why a line (or the rest of
+    the file) cannot be read. A UTF-8 file is decoded line by line, so one bad line
+    costs only itself; a UTF-16/32 file (it has a BOM) is decoded as a stream."""
+    head = stream.read(SNIFF_BYTES)
+    stream.seek(0)
+    try:
+        encoding = sniff_encoding(head)
+    except _Undecodable as exc:
+        yield Rejected(name, str(exc))
+        return
+    if encoding.startswith("utf-8"):
+        for number, raw in enumerate(stream, start=1):
+            location = f"{name}:{number}"
+            if b"\x00" in raw:
+                yield Rejected(location, f"holds NUL bytes: not UTF-8 text ({_SAVE_AS_UTF8})")
+                continue
+            try:
+                # A BOM may start any line: files concatenated with `cat` keep theirs.
+                yield location, raw.decode("utf-8").removeprefix("\ufeff")
+            except UnicodeDecodeError as exc:
+                yield Rejected(location, f"not UTF-8: {exc.reason} at byte {exc.start}")
+        return
+    # surrogatepass: an unpaired surrogate costs its own line (rejected below), not the
+    # rest of the file, which a decoding error would end.
+    text = io.TextIOWrapper(stream, encoding=encoding, errors="surrogatepass")
+    number = 0
+    try:
+        for number, line in enumerate(text, start=1):
+            if text_problem(line, "the line") is None:
+                yield f"{name}:{number}", line
+            else:
+                yield Rejected(
+                    f"{name}:{number}", f"not valid {_label(encoding)}: an unpaired surrogate"
+                )
+    except UnicodeDecodeError as exc:
+        # Decoded in blocks, so the bad bytes are at or after this line.
+        yield Rejected(
+            f"{name}:{number + 1}",
+            f"not valid {_label(encoding)}: {exc.reason}; the rest of the file is skipped",
+        )
+
+
 def _read_jsonl_stream(
     stream: BinaryIO, *, name: str, source: str, max_chars: int
 ) -> Iterator[Item]:
-    for number, raw in enumerate(stream, start=1):
-        location = f"{name}:{number}"
-        try:
-            line = raw.decode("utf-8").strip()
-        except UnicodeDecodeError as exc:
-            yield Rejected(location, f"not UTF-8: {exc.reason} at byte {exc.start}")
+    for read in _jsonl_lines(stream, name):
+        if isinstance(read, Rejected):
+            yield read
             continue
+        location, line = read[0], read[1].strip()
         if not line:
             continue
         try:
@@ -48,22 +147,49 @@ def _read_jsonl_stream(
         except json.JSONDecodeError as exc:
             yield Rejected(location, f"invalid JSON: {exc.msg} (column {exc.colno})")
             continue
+        except (ValueError, RecursionError) as exc:  # a 5,000-digit number, [[[[…]]]]
+            yield Rejected(location, f"invalid JSON: {type(exc).__name__}: {str(exc)[:200]}")
+            continue
         yield parse_record(record, location=location, source=source, max_chars=max_chars)
 
 
 def read_jsonl(path: Path, *, source: str, max_chars: int) -> Iterator[Item]:
-    """Records from a JSONL file, one per line, with 1-based line numbers."""
+    """Records from a JSONL file, one per line, with 1-based line numbers.
+
+    UTF-8 (a BOM is skipped), or UTF-16/UTF-32 with a BOM; a file that is neither
+    is rejected whole, with the reason, instead of being read as garbage.
+    """
     with path.open("rb") as stream:
-        yield from _read_jsonl_stream(stream, name=str(path), source=source, max_chars=max_chars)
+        yield from _read_jsonl_stream(
+            stream, name=shown_path(path), source=source, max_chars=max_chars
+        )
+
+
+def decode_text(data: bytes) -> str:
+    """A text file's bytes as text: UTF-8 (a BOM skipped) or UTF-16/32 with a BOM.
+
+    Raises ValueError (the reason) for anything else, or for text holding NULs.
+    """
+    encoding = sniff_encoding(data[:SNIFF_BYTES])
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"not {_label(encoding)}: {exc.reason} at byte {exc.start}") from None
+    if "\x00" in text:
+        raise ValueError(f"holds NUL characters: not plain text ({_SAVE_AS_UTF8})")
+    return text
 
 
 def read_text_file(path: Path, *, document_id: str, source: str, max_chars: int) -> Item:
     """A whole .txt/.md file as one document."""
-    location = str(path)
+    location = shown_path(path)
+    problem = text_problem(document_id, "the file name")
+    if problem:  # the id is the file's name: it must be storable text too
+        return Rejected(location, problem)
     try:
-        text = path.read_bytes().decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return Rejected(location, f"not UTF-8: {exc.reason} at byte {exc.start}")
+        text = decode_text(path.read_bytes())
+    except ValueError as exc:
+        return Rejected(location, str(exc))
     except OSError as exc:
         return Rejected(location, f"unreadable: {exc.strerror}")
     if not text.strip():
@@ -71,7 +197,11 @@ def read_text_file(path: Path, *, document_id: str, source: str, max_chars: int)
     if len(text) > max_chars:
         return Rejected(location, f"{len(text):,} characters (limit {max_chars:,})")
     return SourceDocument(
-        document_id=document_id, text=text, source=source, title=title_of(text) or path.stem
+        document_id=document_id,
+        text=text,
+        source=source,
+        title=title_of(text) or path.stem,
+        location=location,
     )
 
 
@@ -89,15 +219,17 @@ def read_path(path: Path, *, max_chars: int) -> Iterator[Item]:
     loaded or opened; bad records inside it are rejected as they stream.
     """
     if not path.exists():
-        raise SourceError(f"no such file or folder: {path}")
+        raise SourceError(f"no such file or folder: {shown_path(path)}")
     if path.is_file():
         suffix = path.suffix.lower()
         if suffix in JSONL_SUFFIXES:
-            return read_jsonl(path, source=str(path), max_chars=max_chars)
+            return read_jsonl(path, source=shown_path(path), max_chars=max_chars)
         if suffix in TEXT_SUFFIXES:
-            return iter(
-                [read_text_file(path, document_id=path.name, source=str(path), max_chars=max_chars)]
+            source = shown_path(path)
+            document = read_text_file(
+                path, document_id=path.name, source=source, max_chars=max_chars
             )
+            return iter([document])
         raise SourceError(f"unsupported file type {path.suffix!r}: give .jsonl, .txt or .md files")
     return _read_folder(path, max_chars=max_chars)
 
@@ -112,11 +244,13 @@ def _read_folder(path: Path, *, max_chars: int) -> Iterator[Item]:
         relative = file.relative_to(path).as_posix()
         suffix = file.suffix.lower()
         if suffix in JSONL_SUFFIXES:
-            yield from read_jsonl(file, source=str(path), max_chars=max_chars)
+            yield from read_jsonl(file, source=shown_path(path), max_chars=max_chars)
         elif suffix in TEXT_SUFFIXES:
-            yield read_text_file(file, document_id=relative, source=str(path), max_chars=max_chars)
+            yield read_text_file(
+                file, document_id=relative, source=shown_path(path), max_chars=max_chars
+            )
         else:
-            yield Rejected(str(file), f"unsupported file type {suffix or '(none)'!r}")
+            yield Rejected(shown_path(file), f"unsupported file type {suffix or '(none)'!r}")
 
 
 def read_pile_of_law(data_files: str, *, split: str, max_chars: int) -> Iterator[Item]:

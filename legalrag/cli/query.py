@@ -77,23 +77,44 @@ def retrieve(
 
 
 def _retrieve_batch(retriever: Retriever, path: Path, filters: Filters, max_chars: int) -> None:
-    """One result line per question line; a bad line gets an error line, not a stop."""
+    """One result line per question line; a bad line (not UTF-8, not JSON, a question
+    that is not text) gets an error line, and the lines after it are still answered."""
+    with path.open("rb") as lines:
+        for number, raw in enumerate(lines, start=1):
+            if not raw.strip():
+                continue
+            read = _batch_question(raw, number, max_chars)
+            if isinstance(read, str):
+                render.print_json({"line": number, "error": read})
+                continue
+            question_id, question = read
+            result = retriever.retrieve(question, filters=filters).as_dict()
+            render.print_json({"id": question_id, **result})
+
+
+def _batch_question(raw: bytes, number: int, max_chars: int) -> tuple[object, str] | str:
+    """A batch line's (id, cleaned question), or why the line cannot be answered."""
     from legalrag.app.questions import clean_question
 
-    with path.open(encoding="utf-8") as lines:
-        for number, text in enumerate(lines, start=1):
-            if not text.strip():
-                continue
-            try:
-                item = json.loads(text)
-                if not isinstance(item, dict) or not isinstance(item.get("question"), str):
-                    raise ValueError('expected {"question": "..."}')
-                question = clean_question(item["question"], max_chars=max_chars)
-            except (ValueError, QuestionError) as exc:
-                render.print_json({"line": number, "error": str(exc)})
-                continue
-            result = retriever.retrieve(question, filters=filters).as_dict()
-            render.print_json({"id": item.get("id", number), **result})
+    try:
+        # Decoded line by line, so one line that is not UTF-8 costs only itself; a
+        # BOM (a file saved by Windows tools) starts the first line.
+        item = json.loads(raw.decode("utf-8").removeprefix("\ufeff"))
+    except UnicodeDecodeError as exc:
+        return f"not UTF-8: {exc.reason} at byte {exc.start}"
+    except (ValueError, RecursionError) as exc:
+        return f"invalid JSON: {exc}"[:300]
+    if not isinstance(item, dict) or not isinstance(item.get("question"), str):
+        return 'expected {"question": "..."}'
+    question_id = item.get("id", number)
+    try:
+        # The id is printed back as it was given: it must be printable text too.
+        json.dumps(question_id, ensure_ascii=False).encode("utf-8")
+        return question_id, clean_question(item["question"], max_chars=max_chars)
+    except UnicodeEncodeError:
+        return "the id is not valid UTF-8 text (a lone surrogate)"
+    except QuestionError as exc:
+        return str(exc)
 
 
 @shared_options(INDEX, RETRIEVE_K)

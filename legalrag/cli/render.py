@@ -110,11 +110,24 @@ def ingest_summary(report: Any, *, quiet: bool) -> None:
         err.print(line(("skipped", WARN), f" {rejected.location}: {rejected.reason}"))
     if report.rejected_count > len(report.rejected):
         err.print(Text(f"… and {report.rejected_count - len(report.rejected):,} more"))
+    for duplicate in report.duplicated:
+        err.print(
+            line(
+                ("duplicate id", WARN),
+                f" {duplicate.location}: {duplicate.document_id!r} was also at "
+                f"{duplicate.replaced}; the later record replaced the earlier one",
+            ),
+            soft_wrap=True,
+        )
+    if report.duplicates > len(report.duplicated):
+        err.print(Text(f"… and {report.duplicates - len(report.duplicated):,} more duplicates"))
     if report.rejects_log:
-        err.print(Text(f"all skipped records: {report.rejects_log}"))
+        what = "skipped and replaced" if report.duplicates else "skipped"
+        err.print(Text(f"all {what} records: {report.rejects_log}"))
     counts = (
         f"documents {report.documents_ingested:,} (read {report.documents_read:,}, "
         f"skipped {report.rejected_count:,}"
+        + (f", duplicates {report.duplicates:,}" if report.duplicates else "")
         + (
             f", other partitions {report.documents_outside_partition:,}"
             if report.documents_outside_partition
