@@ -1,4 +1,4 @@
-"""The Chroma chunk store: the only module that imports ``chromadb``.
+"""The Chroma chunk store (this package is the only code that imports ``chromadb``).
 
 Embedded (``PersistentClient`` on a local folder) by default; a Chroma server
 (``chroma run``, ``HttpClient``) when a URL is set, for many processes and
@@ -9,15 +9,18 @@ shapes are read here and nowhere else.
 
 from __future__ import annotations
 
-import fcntl
 import logging
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
 from typing import IO, TYPE_CHECKING, Any, TypeVar
-from urllib.parse import urlsplit
 
-from legalrag.errors import IndexBusyError, IndexNotFoundError, StoreUnavailableError
+from legalrag.errors import IndexNotFoundError, StoreUnavailableError
+from legalrag.store.chroma.connect import (
+    cannot_return_vectors,
+    lock_embedded,
+    make_client,
+    talking_to,
+)
 from legalrag.store.filters import Filters
 from legalrag.store.schema import (
     STORED_KEYS,
@@ -29,7 +32,6 @@ from legalrag.store.schema import (
 )
 
 if TYPE_CHECKING:
-    from chromadb.api import ClientAPI
     from chromadb.api.models.Collection import Collection
 
     from legalrag.settings import StoreSettings
@@ -57,68 +59,6 @@ def chroma_where(filters: Filters | None) -> dict[str, Any] | None:
     if not clauses:
         return None
     return clauses[0] if len(clauses) == 1 else {"$and": clauses}
-
-
-def make_client(settings: StoreSettings) -> ClientAPI:
-    """A Chroma client for the configured location, telemetry off."""
-    import chromadb
-    from chromadb import errors as chroma_errors
-    from chromadb.config import Settings as ChromaSettings
-
-    chroma_settings = ChromaSettings(anonymized_telemetry=False)
-    if settings.chroma_url is None:
-        settings.chroma_dir.mkdir(parents=True, exist_ok=True)
-        return chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
-    url = urlsplit(settings.chroma_url)
-    ssl = url.scheme == "https"
-    headers = {}
-    if settings.chroma_auth_token is not None:
-        headers["x-chroma-token"] = settings.chroma_auth_token.get_secret_value()
-    try:
-        client = chromadb.HttpClient(
-            host=url.hostname or "localhost",
-            port=url.port or (443 if ssl else 8000),
-            ssl=ssl,
-            headers=headers,
-            settings=chroma_settings,
-        )
-        client.heartbeat()
-    except (chroma_errors.ChromaAuthError, chroma_errors.AuthorizationError) as exc:
-        # The server is up and said no: the token, not the network, needs fixing.
-        raise StoreUnavailableError(
-            f"the Chroma server at {settings.chroma_url} refused the request ({exc}): "
-            "check LEGALRAG_CHROMA_AUTH_TOKEN"
-        ) from None
-    except Exception as exc:  # chromadb raises several types for a dead server
-        raise StoreUnavailableError(
-            f"the Chroma server at {settings.chroma_url} is not reachable: {exc}"
-        ) from None
-    return client
-
-
-def _lock_embedded(settings: StoreSettings) -> IO[bytes]:
-    """One writer at a time on an embedded index: two would corrupt its files."""
-    settings.chroma_dir.mkdir(parents=True, exist_ok=True)
-    handle = (settings.chroma_dir / "legalrag-writer.lock").open("a+b")
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        handle.close()
-        raise IndexBusyError(
-            f"another process is writing to the index at {settings.chroma_dir}; wait for it "
-            "to finish, or run a Chroma server (LEGALRAG_CHROMA_URL) for parallel writers"
-        ) from None
-    return handle
-
-
-def _cannot_return_vectors(exc: Exception) -> bool:
-    """True when ``exc`` is a Chroma server failing to send stored vectors back.
-
-    Chroma 1.5.9's Python server (the one that checks a token, sky/chroma.yaml)
-    fails on every get or query that includes embeddings ('list' object has no
-    attribute 'tolist'); `chroma run` and the embedded client return them.
-    """
-    return "tolist" in str(exc)
 
 
 def _chunk(chunk_id: str, text: str | None, meta: Any, vector: Any = None) -> StoredChunk:
@@ -163,8 +103,8 @@ class ChromaChunkStore:
         from chromadb.errors import NotFoundError
 
         client = make_client(settings)
-        # A server dying after the handshake, as in any later call (the guard reads .location).
-        with cls._talking(settings):  # type: ignore[arg-type]
+        # A server dying after the handshake, as in any later call.
+        with talking_to(settings.location):
             try:
                 collection = client.get_collection(settings.collection, embedding_function=None)
             except NotFoundError:
@@ -182,10 +122,10 @@ class ChromaChunkStore:
         The embedded index also takes the writer's lock, held until :meth:`close`
         (or the end of the process, however it ends).
         """
-        lock = _lock_embedded(settings) if settings.chroma_url is None else None
+        lock = lock_embedded(settings) if settings.chroma_url is None else None
         try:
             client = make_client(settings)
-            with cls._talking(settings):  # type: ignore[arg-type]  # as in open()
+            with talking_to(settings.location):  # as in open()
                 collection = client.get_or_create_collection(
                     settings.collection,
                     metadata={
@@ -236,7 +176,7 @@ class ChromaChunkStore:
 
     def count(self) -> int:
         """How many chunks the collection holds."""
-        with self._talking():
+        with talking_to(self.location):
             return self.collection.count()
 
     def ids(self) -> list[str]:
@@ -249,7 +189,7 @@ class ChromaChunkStore:
         """Write chunks with their vectors (a repeated write changes nothing)."""
         if not chunks:
             return
-        with self._talking():
+        with talking_to(self.location):
             self.collection.upsert(
                 ids=[chunk.id for chunk in chunks],
                 embeddings=[_vector(chunk) for chunk in chunks],
@@ -260,7 +200,7 @@ class ChromaChunkStore:
     def delete(self, ids: Sequence[str]) -> None:
         """Remove chunks by id."""
         if ids:
-            with self._talking():
+            with talking_to(self.location):
                 self.collection.delete(ids=list(ids))
 
     # --- reading ----------------------------------------------------------------------
@@ -269,7 +209,7 @@ class ChromaChunkStore:
         """Every chunk the given documents have, with its stored metadata."""
         if not document_ids:
             return {}
-        with self._talking():
+        with talking_to(self.location):
             found = self.collection.get(
                 where={"document_id": {"$in": list(document_ids)}}, include=["metadatas"]
             )
@@ -281,7 +221,7 @@ class ChromaChunkStore:
         if not chunks:
             return
         cleared = dict.fromkeys(STORED_KEYS)
-        with self._talking():
+        with talking_to(self.location):
             self.collection.update(
                 ids=list(chunks),
                 metadatas=[{**cleared, **meta.to_store()} for meta in chunks.values()],
@@ -337,7 +277,7 @@ class ChromaChunkStore:
                 yield from self._pages([*include, "embeddings"], page_size)
                 return
             except Exception as exc:
-                if not _cannot_return_vectors(exc):
+                if not cannot_return_vectors(exc):
                     raise
                 self._learn_no_vectors()
         yield from self._pages(include, page_size)
@@ -347,7 +287,7 @@ class ChromaChunkStore:
     def _pages(self, include: list[str], page_size: int) -> Iterator[list[StoredChunk]]:
         offset = 0
         while True:
-            with self._talking():
+            with talking_to(self.location):
                 reply = self.collection.get(include=include, limit=page_size, offset=offset)
             yield self._rows(reply)
             if len(reply["ids"]) < page_size:
@@ -375,15 +315,15 @@ class ChromaChunkStore:
         the server cannot send them (then callers embed what they need themselves)."""
         if with_vectors and self._sends_vectors:
             try:
-                with self._talking():
+                with talking_to(self.location):
                     return call([*include, "embeddings"])
             except StoreUnavailableError:
                 raise
             except Exception as exc:
-                if not _cannot_return_vectors(exc):
+                if not cannot_return_vectors(exc):
                     raise
                 self._learn_no_vectors()
-        with self._talking():
+        with talking_to(self.location):
             return call(include)
 
     def _learn_no_vectors(self) -> None:
@@ -393,18 +333,3 @@ class ChromaChunkStore:
             "sources itself, and filtered questions use the server's filter",
             self.location,
         )
-
-    @contextmanager
-    def _talking(self) -> Iterator[None]:
-        """A server that stops answering mid-call is one clear error: writes are
-        idempotent, so running the same command again resumes."""
-        import httpx
-
-        try:
-            yield
-        except httpx.TransportError as exc:
-            raise StoreUnavailableError(
-                f"the Chroma server at {self.location} stopped answering "
-                f"({type(exc).__name__}: {exc}); what was written is kept, and running "
-                "the same command again resumes"
-            ) from None
