@@ -165,7 +165,11 @@ class Settings(BaseSettings, ChatFields, EvalFields):
         default=None, description="Model name; unset means the first the endpoint lists."
     )
     llm_api_key: SecretStr | None = None
-    llm_timeout_s: float = Field(default=120.0, gt=0)
+    llm_timeout_s: float = Field(
+        default=120.0,
+        gt=0,
+        description="Deadline for one whole model call: the streamed answer and retries included.",
+    )
     llm_retries: int = Field(default=2, ge=0, description="Retries when down or HTTP 5xx.")
     llm_retry_backoff_s: float = Field(default=1.0, ge=0)
     # DeepSeek-R1's recommended sampling.

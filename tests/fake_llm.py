@@ -1,17 +1,22 @@
 """A real HTTP server on 127.0.0.1 that plays vLLM's OpenAI-compatible API.
 
 Each test sets a script: how to answer the next chat completion (reasoning in
-fields, inline <think>, or only </think>; a cut-off; HTTP 500; a hang; a body that
-is not JSON). Requests are recorded so tests can check what was sent.
+fields, inline <think>, or only </think>; a cut-off; HTTP 500; a silent server; a
+stream that drips; an HTML page with status 200; a body that is not JSON). Requests
+are recorded so tests can check what was sent.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+# What a web server (not the API) answers at a wrong base URL, with status 200.
+HTML_PAGE = b"<!doctype html><html><body><h1>Welcome</h1></body></html>"
 
 
 @dataclass
@@ -23,7 +28,7 @@ class Script:
     reasoning_as: str = "fields"  # fields | think | close_only | none
     finish_reason: str = "stop"
     status: int = 200
-    hang_s: float = 0.0
+    hang_s: float = 0.0  # silence before answering (a busy or stuck server)
     garbage: bool = False
     chunk_size: int = 7
     verdict_logprobs: dict[str, float] | None = None  # logprobs of the final token's options
@@ -31,6 +36,9 @@ class Script:
     delay_s: float = 0.0  # pause before each streamed delta, so a browser sees the stream
     stream_error: str | None = None  # an error event after the reasoning, as vLLM sends one
     broken_event: bool = False  # an event whose data is not JSON, after the reasoning
+    html: bool = False  # status 200 with a web page (a base URL that is not the /v1 API)
+    body_drip_s: float = 0.0  # a non-streamed body sent a few bytes at a time, this far apart
+    chunked: bool = False  # stream with HTTP/1.1 chunked framing (vLLM's), not HTTP/1.0's close
 
 
 @dataclass
@@ -65,6 +73,11 @@ def start_fake_llm() -> tuple[FakeLLM, ThreadingHTTPServer]:
         def log_message(self, *args) -> None:  # quiet
             pass
 
+        def handle(self) -> None:
+            # A client that gave up (its deadline passed) closes mid-answer: not an error here.
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                super().handle()
+
         def _send(self, status: int, body: bytes, content_type: str = "application/json") -> None:
             self.send_response(status)
             self.send_header("Content-Type", content_type)
@@ -72,8 +85,21 @@ def start_fake_llm() -> tuple[FakeLLM, ThreadingHTTPServer]:
             self.end_headers()
             self.wfile.write(body)
 
+        def _drip(self, body: bytes, script: Script) -> None:
+            """The whole body, declared up front, then sent a few bytes at a time."""
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            for i in range(0, len(body), script.chunk_size):
+                self.wfile.write(body[i : i + script.chunk_size])
+                self.wfile.flush()
+                time.sleep(script.body_drip_s)
+
         def do_GET(self) -> None:
-            if self.path.rstrip("/").endswith("/models"):
+            if state.script.html:
+                self._send(200, HTML_PAGE, "text/html; charset=utf-8")
+            elif self.path.rstrip("/").endswith("/models"):
                 body = {"object": "list", "data": [{"id": "fake-r1-distill", "object": "model"}]}
                 self._send(200, json.dumps(body).encode())
             else:
@@ -103,6 +129,9 @@ def start_fake_llm() -> tuple[FakeLLM, ThreadingHTTPServer]:
             if script.garbage:
                 self._send(200, b"<html>not json</html>", "text/event-stream")
                 return
+            if script.html:
+                self._send(200, HTML_PAGE, "text/html; charset=utf-8")
+                return
             if not request.get("stream") and script.judge_answer is not None:
                 script = Script(**{**script.__dict__, "answer": script.judge_answer})
             thoughts, contents = _content(script)
@@ -131,11 +160,25 @@ def start_fake_llm() -> tuple[FakeLLM, ThreadingHTTPServer]:
                     "model": request["model"],
                     "choices": [choice],
                 }
+                if script.body_drip_s:
+                    self._drip(json.dumps(body).encode(), script)
+                    return
                 self._send(200, json.dumps(body).encode())
                 return
+            if script.chunked:  # as vLLM (uvicorn) streams: HTTP/1.1, chunked framing
+                self.protocol_version = "HTTP/1.1"
+                self.close_connection = True
             self.send_response(200)
             self.send_header("Content-Type", "text/event-stream")
+            if script.chunked:
+                self.send_header("Transfer-Encoding", "chunked")
             self.end_headers()
+
+            def send(data: bytes) -> None:
+                self.wfile.write(
+                    f"{len(data):x}\r\n".encode() + data + b"\r\n" if script.chunked else data
+                )
+                self.wfile.flush()
 
             def event(delta: dict, finish: str | None = None) -> None:
                 if script.delay_s:
@@ -147,24 +190,27 @@ def start_fake_llm() -> tuple[FakeLLM, ThreadingHTTPServer]:
                     "model": request["model"],
                     "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
                 }
-                self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
-                self.wfile.flush()
+                send(f"data: {json.dumps(chunk)}\n\n".encode())
 
-            event({"role": "assistant", "content": ""})
-            for thought in thoughts:
-                event({"reasoning_content": thought})
-            if script.stream_error:
-                error = {"message": script.stream_error, "type": "InternalServerError"}
-                self.wfile.write(f"data: {json.dumps({'error': error})}\n\n".encode())
-                return
-            if script.broken_event:
-                self.wfile.write(b'data: {"choices": [\n\n')
-                return
-            for content in contents:
-                event({"content": content})
-            event({}, script.finish_reason)
-            self.wfile.write(b"data: [DONE]\n\n")
-            self.wfile.flush()
+            try:
+                event({"role": "assistant", "content": ""})
+                for thought in thoughts:
+                    event({"reasoning_content": thought})
+                if script.stream_error:
+                    error = {"message": script.stream_error, "type": "InternalServerError"}
+                    send(f"data: {json.dumps({'error': error})}\n\n".encode())
+                    return
+                if script.broken_event:
+                    send(b'data: {"choices": [\n\n')
+                    return
+                for content in contents:
+                    event({"content": content})
+                event({}, script.finish_reason)
+                send(b"data: [DONE]\n\n")
+            finally:
+                if script.chunked:
+                    self.wfile.write(b"0\r\n\r\n")  # the body's end, however it ended
+                    self.wfile.flush()
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True

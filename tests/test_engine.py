@@ -129,6 +129,7 @@ def test_cut_off_mid_answer(engine: AnswerEngine, fake: FakeLLM) -> None:
         (Script(status=500), "answered HTTP 500"),
         (Script(hang_s=4.0), "did not answer within 2 s"),
         (Script(garbage=True), "model server at"),
+        (Script(html=True), "answered with text/html, not an event stream"),
         (
             Script(reasoning="Thinking.", stream_error="CUDA out of memory"),
             "failed mid-answer: CUDA out of memory",
@@ -145,6 +146,8 @@ def test_server_failures_are_one_clear_error(
     assert fake.url in str(caught.value)
     if script.status == 500:
         assert len(fake.requests) == 2  # retried once, as configured
+    if script.hang_s:
+        assert len(fake.requests) == 1  # a timeout spends the deadline: never resent
 
 
 def test_a_server_that_is_down(sample_index) -> None:

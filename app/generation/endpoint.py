@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from itertools import chain
 from typing import TYPE_CHECKING, Any
 
+from legalrag.app.generation.deadline import Deadline, Watchdog
 from legalrag.app.generation.events import (
     AnswerText,
     Completion,
@@ -31,6 +32,9 @@ from legalrag.errors import GenerationError
 if TYPE_CHECKING:
     from legalrag.settings import EndpointSettings
 
+# What a status-200 answer of the wrong kind most often means.
+_WHICH_URL = "is LEGALRAG_LLM_BASE_URL the /v1 endpoint?"
+
 
 def client_options(endpoint: EndpointSettings) -> dict[str, Any]:
     """The OpenAI SDK client's arguments for ``endpoint``: base URL, key and timeout."""
@@ -41,10 +45,24 @@ def client_options(endpoint: EndpointSettings) -> dict[str, Any]:
 def served_models(client: Any) -> list[str]:
     """The names of the models the server lists, in its order (the first is the default).
 
-    Errors are the SDK's: each caller says in its own words which server failed.
+    Errors are the SDK's, or a ValueError for a status-200 answer that is not JSON (a web
+    page: the base URL is not the API): each caller says in its own words which server
+    failed.
     """
-    models = client.models.list()
+    raw = client.models.with_raw_response.list()
+    kind = _content_type(raw)
+    if not kind.endswith("json"):
+        raise ValueError(f"answered with {kind or 'no content type'}, not JSON")
+    try:
+        models = raw.parse()
+    except ValueError:  # JSON by its header, not by its body
+        raise ValueError("answered with a model list that is not JSON") from None
     return [m.id for m in getattr(models, "data", []) or []]
+
+
+def _content_type(response: Any) -> str:
+    """A response's media type, lower case, without its parameters ("" when none)."""
+    return response.headers.get("content-type", "").split(";")[0].strip().lower()
 
 
 class OpenAICompatibleGenerator:
@@ -66,36 +84,69 @@ class OpenAICompatibleGenerator:
         self.model_name = endpoint.model or self._first_model()
 
     def _first_model(self) -> str:
-        names = self._call(lambda: served_models(self._client))
+        deadline = Deadline(self.endpoint.timeout_s)
+        try:
+            names = self._call(
+                lambda left: served_models(self._client.with_options(timeout=left)), deadline
+            )
+        except ValueError as exc:  # a web page where the model list should be
+            raise GenerationError(
+                f"the model server at {self.base_url} {exc}; {_WHICH_URL}"
+            ) from None
         if not names:
             raise GenerationError(f"the model server at {self.base_url} lists no models")
         return names[0]
 
-    def _call(self, make_request: Callable[[], Any]) -> Any:
+    def _call(self, make_request: Callable[[float], Any], deadline: Deadline) -> Any:
+        """``make_request(seconds left)``, retried while nothing came back and time allows.
+
+        Retried: a server that is down, or a 5xx (it generated nothing). Never retried:
+        a timeout (each request was given all that was left, so the deadline is spent:
+        resending the prompt would only load a server that is busy with it), a retry
+        whose backoff would end past the deadline, or anything once a response began.
+        """
         import openai
 
         attempts = self.endpoint.retries + 1
         for attempt in range(attempts):
+            if deadline.passed:
+                raise GenerationError(self._late(answered=False))
             try:
-                return make_request()
+                return make_request(deadline.left())
+            except openai.APITimeoutError:
+                raise GenerationError(self._late(answered=False)) from None
             except (openai.APIConnectionError, openai.InternalServerError) as exc:
-                # Down or 5xx: nothing was generated yet, so a retry is safe.
-                if attempt + 1 == attempts:
+                pause = self.endpoint.retry_backoff_s * 2**attempt
+                if attempt + 1 == attempts or deadline.left() <= pause:
                     raise GenerationError(self._describe(exc)) from None
-                time.sleep(self.endpoint.retry_backoff_s * 2**attempt)
+                time.sleep(pause)
             except openai.APIError as exc:
                 raise GenerationError(self._describe(exc)) from None
         raise AssertionError("unreachable")
+
+    def _late(self, *, answered: bool) -> str:
+        """The one line for a call that ran out of time, before or during the answer."""
+        verb = "finish" if answered else "answer"
+        return (
+            f"the model server at {self.base_url} did not {verb} within "
+            f"{self.endpoint.timeout_s:g} s"
+        )
+
+    def _expect(self, response: Any, content_type: str, what: str) -> None:
+        """A status-200 body of the wrong kind (a web page: the base URL is not the API)."""
+        received = _content_type(response)
+        if not received.endswith(content_type):
+            raise GenerationError(
+                f"the model server at {self.base_url} answered with "
+                f"{received or 'no content type'}, not {what}; {_WHICH_URL}"
+            )
 
     def _describe(self, exc: Exception) -> str:
         import httpx
         import openai
 
         if isinstance(exc, openai.APITimeoutError | httpx.TimeoutException):
-            return (
-                f"the model server at {self.base_url} did not answer within "
-                f"{self.endpoint.timeout_s:g} s"
-            )
+            return self._late(answered=False)
         if isinstance(exc, openai.APIConnectionError):
             return f"the model server at {self.base_url} is not reachable"
         if isinstance(exc, httpx.TransportError):  # while streaming: the request had gone
@@ -104,17 +155,20 @@ class OpenAICompatibleGenerator:
             return f"the model server at {self.base_url} answered HTTP {exc.status_code}"
         return f"the model server at {self.base_url} sent an unusable answer ({type(exc).__name__})"
 
-    def _chunks(self, stream: Any) -> Iterator[dict[str, Any]]:
+    def _chunks(self, stream: Any, deadline: Deadline) -> Iterator[dict[str, Any]]:
         """The stream's chunks as plain JSON, read from its server-sent events.
 
         Read here rather than by iterating the SDK's stream: the SDK builds a
         pydantic model for every event (one per token), which was 90% of a
         stream's cost on our side (bench/answer_overhead.py: 42 ms of 46 for
         560 events; the raw lines took 4). The request, its errors and retries
-        stay the SDK's.
+        stay the SDK's. The deadline is checked at every line: a server that
+        drips tokens never lets a read time out.
         """
         data: list[str] = []
         for line in chain(stream.response.iter_lines(), [""]):  # "": the last event's end
+            if deadline.passed:
+                raise GenerationError(self._late(answered=True))
             if line.startswith("data:"):
                 data.append(line[5:].removeprefix(" "))
                 continue
@@ -135,9 +189,18 @@ class OpenAICompatibleGenerator:
             yield chunk
 
     def complete(self, prompt: str, *, max_tokens: int, logprobs: int = 0) -> Completion:
-        """One non-streamed reply (e.g. a reranking judgement), reasoning apart."""
-        response = self._call(
-            lambda: self._client.chat.completions.create(
+        """One non-streamed reply (e.g. a reranking judgement), reasoning apart.
+
+        Within one deadline (``timeout_s``) for the whole call, retries and the
+        reading of the body included.
+        """
+        import httpx
+        import openai
+
+        def request(left: float) -> Any:
+            # The streaming-response form returns once the headers are in, so that the
+            # body is read below, under the watchdog, rather than inside the SDK.
+            opened = self._client.chat.completions.with_streaming_response.create(
                 model=self.model_name,
                 messages=[{"role": "user", "content": prompt}],
                 temperature=self.endpoint.temperature,
@@ -145,8 +208,23 @@ class OpenAICompatibleGenerator:
                 max_tokens=max_tokens,
                 logprobs=logprobs > 0,
                 top_logprobs=logprobs or None,
+                timeout=left,
             )
-        )
+            return opened.__enter__()  # the request is made here; closed below
+
+        deadline = Deadline(self.endpoint.timeout_s)
+        raw = self._call(request, deadline)
+        watchdog = Watchdog(raw.http_response, deadline)
+        try:
+            self._expect(raw.http_response, "json", "JSON")
+            response = raw.parse()
+        except (openai.APIError, httpx.HTTPError, ValueError, TypeError) as exc:
+            if watchdog.fired or deadline.passed:
+                raise GenerationError(self._late(answered=True)) from None
+            raise GenerationError(self._describe(exc)) from None
+        finally:
+            watchdog.stop()
+            raw.close()
         if not getattr(response, "choices", None):
             raise GenerationError(self._describe(ValueError("no choices")))
         choice = response.choices[0]
@@ -167,12 +245,17 @@ class OpenAICompatibleGenerator:
         )
 
     def generate(self, request: GenerationRequest) -> Iterator[Event]:
-        """Stream the answer; reasoning apart; :class:`GenerationError` on failure."""
+        """Stream the answer; reasoning apart; :class:`GenerationError` on failure.
+
+        Within one deadline (``timeout_s``) for the whole call, from the request to
+        the stream's last event: a server still streaming then is cut off.
+        """
         import httpx
         import openai
 
+        deadline = Deadline(self.endpoint.timeout_s)
         stream = self._call(
-            lambda: self._client.chat.completions.create(
+            lambda left: self._client.chat.completions.create(
                 model=self.model_name,
                 # DeepSeek-R1: no system prompt, all instructions in the user turn.
                 messages=[{"role": "user", "content": request.prompt}],
@@ -180,12 +263,16 @@ class OpenAICompatibleGenerator:
                 top_p=self.endpoint.top_p,
                 max_tokens=self.endpoint.max_tokens,
                 stream=True,
-            )
+                timeout=left,
+            ),
+            deadline,
         )
+        watchdog = Watchdog(stream.response, deadline)
         splitter = ReasoningSplitter()
         finish_reason: str | None = None
         try:
-            for chunk in self._chunks(stream):
+            self._expect(stream.response, "text/event-stream", "an event stream")
+            for chunk in self._chunks(stream, deadline):
                 for choice in chunk.get("choices") or []:
                     delta = choice.get("delta") or {}
                     thought = delta.get("reasoning_content") or delta.get("reasoning")
@@ -198,9 +285,14 @@ class OpenAICompatibleGenerator:
                         finish_reason = choice["finish_reason"]
         # ValueError, TypeError, AttributeError: an event that is not JSON, or not a chunk.
         except (openai.APIError, httpx.HTTPError, ValueError, TypeError, AttributeError) as exc:
+            if watchdog.fired or deadline.passed:
+                raise GenerationError(self._late(answered=True)) from None
             raise GenerationError(self._describe(exc)) from None
         finally:
+            watchdog.stop()
             stream.close()
+        if watchdog.fired:  # the cut connection read as the end of an HTTP/1.0 body
+            raise GenerationError(self._late(answered=True))
         truncated = finish_reason == "length"
         yield from splitter.finish(truncated=truncated)
         if finish_reason is None:
