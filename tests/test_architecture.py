@@ -48,9 +48,12 @@ def _imports(path: Path, *, top_level_only: bool) -> Iterator[tuple[str, int]]:
                 for alias in node.names:
                     yield alias.name, node.lineno
             elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-                yield node.module, node.lineno
-                for alias in node.names:  # `from legalrag.app import engine`
-                    yield f"{node.module}.{alias.name}", node.lineno
+                # `from legalrag.app.generation import events` imports the submodule
+                # (its package is already importing); `from x import name`, x itself.
+                submodules = [f"{node.module}.{a.name}" for a in node.names]
+                submodules = [name for name in submodules if name in MODULES]
+                for name in submodules or [node.module]:
+                    yield name, node.lineno
             elif isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
                 if not top_level_only:
                     yield from visit(node.body)

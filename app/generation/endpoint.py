@@ -16,15 +16,8 @@ from collections.abc import Callable, Iterator
 from itertools import chain
 from typing import TYPE_CHECKING, Any
 
+from legalrag.app.generation import events
 from legalrag.app.generation.deadline import Deadline, Watchdog
-from legalrag.app.generation.events import (
-    AnswerText,
-    Completion,
-    Event,
-    Finished,
-    GenerationRequest,
-    Reasoning,
-)
 from legalrag.app.generation.protocol import Capabilities
 from legalrag.app.generation.reasoning import ReasoningSplitter
 from legalrag.errors import GenerationError
@@ -141,6 +134,13 @@ class OpenAICompatibleGenerator:
                 f"{received or 'no content type'}, not {what}; {_WHICH_URL}"
             )
 
+    def _failed(self, exc: Exception, watchdog: Watchdog, deadline: Deadline) -> GenerationError:
+        """The one error for a read that broke: late when the deadline cut it, else what
+        broke it."""
+        if watchdog.fired or deadline.passed:
+            return GenerationError(self._late(answered=True))
+        return GenerationError(self._describe(exc))
+
     def _describe(self, exc: Exception) -> str:
         import httpx
         import openai
@@ -188,7 +188,7 @@ class OpenAICompatibleGenerator:
                 )
             yield chunk
 
-    def complete(self, prompt: str, *, max_tokens: int, logprobs: int = 0) -> Completion:
+    def complete(self, prompt: str, *, max_tokens: int, logprobs: int = 0) -> events.Completion:
         """One non-streamed reply (e.g. a reranking judgement), reasoning apart.
 
         Within one deadline (``timeout_s``) for the whole call, retries and the
@@ -219,9 +219,7 @@ class OpenAICompatibleGenerator:
             self._expect(raw.http_response, "json", "JSON")
             response = raw.parse()
         except (openai.APIError, httpx.HTTPError, ValueError, TypeError) as exc:
-            if watchdog.fired or deadline.passed:
-                raise GenerationError(self._late(answered=True)) from None
-            raise GenerationError(self._describe(exc)) from None
+            raise self._failed(exc, watchdog, deadline) from None
         finally:
             watchdog.stop()
             raw.close()
@@ -231,20 +229,20 @@ class OpenAICompatibleGenerator:
         message = choice.message
         extra = message.model_extra or {}
         splitter = ReasoningSplitter()
-        events = splitter.feed(message.content or "")
-        events += splitter.finish(truncated=choice.finish_reason == "length")
+        parts = splitter.feed(message.content or "")
+        parts += splitter.finish(truncated=choice.finish_reason == "length")
         reasoning = extra.get("reasoning_content") or extra.get("reasoning") or ""
-        reasoning += "".join(e.text for e in events if isinstance(e, Reasoning))
+        reasoning += "".join(e.text for e in parts if isinstance(e, events.Reasoning))
         tokens = None
         if choice.logprobs is not None and choice.logprobs.content:
             tokens = [t.model_dump() for t in choice.logprobs.content]
-        return Completion(
-            text="".join(e.text for e in events if isinstance(e, AnswerText)),
+        return events.Completion(
+            text="".join(e.text for e in parts if isinstance(e, events.AnswerText)),
             reasoning=reasoning,
             logprobs=tokens,
         )
 
-    def generate(self, request: GenerationRequest) -> Iterator[Event]:
+    def generate(self, request: events.GenerationRequest) -> Iterator[events.Event]:
         """Stream the answer; reasoning apart; :class:`GenerationError` on failure.
 
         Within one deadline (``timeout_s``) for the whole call, from the request to
@@ -278,16 +276,14 @@ class OpenAICompatibleGenerator:
                     thought = delta.get("reasoning_content") or delta.get("reasoning")
                     if thought:
                         yield from splitter.reasoning_arrives_apart()
-                        yield Reasoning(thought)
+                        yield events.Reasoning(thought)
                     if delta.get("content"):
                         yield from splitter.feed(delta["content"])
                     if choice.get("finish_reason"):
                         finish_reason = choice["finish_reason"]
         # ValueError, TypeError, AttributeError: an event that is not JSON, or not a chunk.
         except (openai.APIError, httpx.HTTPError, ValueError, TypeError, AttributeError) as exc:
-            if watchdog.fired or deadline.passed:
-                raise GenerationError(self._late(answered=True)) from None
-            raise GenerationError(self._describe(exc)) from None
+            raise self._failed(exc, watchdog, deadline) from None
         finally:
             watchdog.stop()
             stream.close()
@@ -299,4 +295,4 @@ class OpenAICompatibleGenerator:
             raise GenerationError(
                 f"the model server at {self.base_url} ended the stream without finishing"
             )
-        yield Finished(truncated=truncated, finish_reason=finish_reason)
+        yield events.Finished(truncated=truncated, finish_reason=finish_reason)
