@@ -3,11 +3,16 @@
 A firm must be able to say later who asked what, which sources the answer rested
 on and what the citation checks found. The line holds what was shown and how it
 was made (model, prompt version, timings); never a secret from the settings.
+When a line cannot be written, :class:`AuditLog` says why, and the chat withholds
+the answer (``LEGALRAG_AUDIT_REQUIRED``, the default) or marks it as not audited.
 """
 
 from __future__ import annotations
 
+import errno
 import json
+import logging
+import os
 import threading
 from collections import deque
 from datetime import UTC, datetime
@@ -17,8 +22,10 @@ from typing import Any
 from legalrag.app.answers import Answer
 from legalrag.app.citations import SUPPORT_THRESHOLD, Citation
 
-# Appends from the threads of one process stay whole lines; other processes append
-# their own short lines with O_APPEND, which Linux keeps whole too.
+log = logging.getLogger(__name__)
+
+# Each line is one write() with O_APPEND, which keeps lines from other processes
+# whole; the lock also keeps this process's threads from racing on the fsync.
 _write_lock = threading.Lock()
 
 
@@ -88,12 +95,112 @@ def verdict(citation: Citation) -> str:
     return "supported"
 
 
+def audit_line(record: dict[str, Any]) -> bytes:
+    """One record as a whole JSON line in UTF-8, whatever text it holds.
+
+    Text is kept readable (not ``\\u`` escaped), except what UTF-8 cannot encode: a
+    lone surrogate (``"\\ud83d"`` from a browser or a JSON file) becomes JSON's own
+    escape for it, so the line is valid JSON that reads back to the same string.
+    Values JSON has no type for (a date, a path) are written as their text.
+    """
+    text = json.dumps(record, ensure_ascii=False, default=str) + "\n"
+    return text.encode("utf-8", errors="backslashreplace")
+
+
 def append_audit(path: Path, record: dict[str, Any]) -> None:
-    """Append one line to the audit log (folders made as needed)."""
-    line = json.dumps(record, ensure_ascii=False) + "\n"
+    """Append one line to the audit log (folders made as needed), flushed to disk.
+
+    One ``write`` of the whole line to a file opened with ``O_APPEND``: lines from
+    other threads and processes never interleave with it. ``fsync`` before returning,
+    so a full disk is an error here (not a lost line later) and a line that was
+    reported written survives a crash. Raises :class:`OSError` when it cannot.
+    """
+    line = audit_line(record)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with _write_lock, path.open("a", encoding="utf-8") as log:
-        log.write(line)
+    with _write_lock:
+        descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
+        try:
+            written = os.write(descriptor, line)
+            if written != len(line):
+                raise OSError(errno.ENOSPC, f"only {written} of {len(line)} bytes written")
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
+
+
+def audit_problem(path: Path) -> str | None:
+    """Why a line cannot be appended to ``path`` now (None: it can).
+
+    Opens the log for appending (making its folder) and writes nothing: a read-only
+    disk, a missing permission or a folder in the way shows here, before an answer
+    is given. A full disk shows only when a line is written (:func:`append_audit`).
+    """
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
+    except OSError as exc:
+        return describe_failure(exc)
+    os.close(descriptor)
+    return None
+
+
+def describe_failure(exc: OSError) -> str:
+    """An audit write's failure in a few words, for the page and /healthz (no path)."""
+    return exc.strerror or str(exc) or type(exc).__name__
+
+
+class AuditLog:
+    """The chat's audit log and what its last write did, shared by one process's turns.
+
+    ``enabled``: lines are written at all (``LEGALRAG_AUDIT``); ``required``: an answer
+    whose line cannot be written is withheld (``LEGALRAG_AUDIT_REQUIRED``).
+    """
+
+    def __init__(self, path: Path, *, enabled: bool, required: bool) -> None:
+        self.path = path
+        self.enabled = enabled
+        self.required = enabled and required
+        self.last_failure: str | None = None
+        """Why the latest write failed; None once a write succeeds again."""
+
+    def write(self, record: dict[str, Any]) -> str | None:
+        """Append ``record``; None when written, else why not (logged with the path)."""
+        try:
+            append_audit(self.path, record)
+        except OSError as exc:
+            self.last_failure = describe_failure(exc)
+            log.error("could not write the audit log %s: %s", self.path, exc)
+            return self.last_failure
+        self.last_failure = None
+        return None
+
+    def problem(self) -> str | None:
+        """Why a line cannot be written now: the log cannot be opened for appending, or
+        the latest write failed and a test write beside the log still fails."""
+        if not self.enabled:
+            return None
+        reason = audit_problem(self.path)
+        if reason is None and self.last_failure is not None:
+            reason = self._test_write()
+        if reason is not None:
+            log.warning("the audit log %s cannot be written: %s", self.path, reason)
+        return reason
+
+    def _test_write(self) -> str | None:
+        """After a failed write (a full disk): can one flushed byte be written now?"""
+        probe = self.path.with_name(self.path.name + ".probe")
+        try:
+            descriptor = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o640)
+            try:
+                os.write(descriptor, b"\n")
+                os.fsync(descriptor)
+            finally:
+                os.close(descriptor)
+                probe.unlink(missing_ok=True)
+        except OSError as exc:
+            return describe_failure(exc)
+        self.last_failure = None
+        return None
 
 
 def tail_audit(path: Path, count: int) -> list[dict[str, Any]]:

@@ -12,6 +12,9 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, SecretStr, field_validator
 
+SESSION_SECRET_MIN_CHARS = 32
+"""The shortest ``LEGALRAG_SESSION_SECRET`` accepted (``openssl rand -hex 32`` gives 64)."""
+
 
 class ChatFields(BaseModel):
     """The chat process: listening, login, concurrency, follow-ups, probe, audit."""
@@ -33,6 +36,26 @@ class ChatFields(BaseModel):
         "Unset: a random one per process (logins do not survive another replica).",
     )
     session_max_age_s: int = Field(default=12 * 3600, ge=60, description="Login lifetime.")
+    session_dir: Path | None = Field(
+        default=None,
+        description="Where sign-outs are recorded (the revoked logins); default "
+        "<data_dir>/sessions. Replicas must share it.",
+    )
+    login_max_failures: int = Field(
+        default=5, ge=1, description="Wrong passwords for one user name before it is locked."
+    )
+    login_max_failures_per_address: int = Field(
+        default=20, ge=1, description="Wrong passwords from one client address before it is locked."
+    )
+    login_window_s: float = Field(
+        default=900.0, gt=0, description="How far back wrong passwords are counted."
+    )
+    login_lockout_s: float = Field(
+        default=60.0, gt=0, description="The first lockout; each further one doubles it."
+    )
+    login_lockout_max_s: float = Field(
+        default=3600.0, gt=0, description="The longest lockout the doubling reaches."
+    )
     session_https_only: bool = Field(
         default=False, description="Send the login cookie over HTTPS only (behind TLS)."
     )
@@ -52,10 +75,32 @@ class ChatFields(BaseModel):
     health_query: str = Field(
         default="security deposit", min_length=1, description="The /healthz probe retrieval."
     )
+    health_cache_s: float = Field(
+        default=5.0,
+        ge=0,
+        description="How long /healthz answers with its last probe before probing again.",
+    )
     audit: bool = Field(default=True, description="Write one audit line per answered question.")
+    audit_required: bool = Field(
+        default=True,
+        description="Withhold an answer whose audit line cannot be written (off: show it, "
+        "marked as not audited).",
+    )
     audit_log: Path | None = Field(
         default=None, description="The audit log (JSON lines); default <data_dir>/logs/audit.jsonl."
     )
+
+    @field_validator("session_secret")
+    @classmethod
+    def _check_session_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        # A short key can be guessed offline from one cookie; empty means "unset".
+        length = len(value.get_secret_value()) if value is not None else 0
+        if 0 < length < SESSION_SECRET_MIN_CHARS:
+            raise ValueError(
+                f"must be at least {SESSION_SECRET_MIN_CHARS} characters (it has {length}); "
+                "make one with `openssl rand -hex 32`"
+            )
+        return value
 
 
 class EvalFields(BaseModel):

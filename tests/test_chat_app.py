@@ -18,6 +18,7 @@ from tests.conftest import free_port, run_cli
 from tests.fake_llm import FakeLLM, Script, start_fake_llm
 
 API_KEY = "sk-very-secret-key-123"
+SECRET = "shared-by-replicas-" + "s" * 32
 QUESTION = "How many days does a Texas landlord have to refund a security deposit?"
 ANSWER = (
     "A Texas landlord must refund the security deposit within 30 days after the tenant "
@@ -44,7 +45,7 @@ def backend(sample_index, embedder, fake: FakeLLM, tmp_path_factory) -> ChatBack
             "llm_retries": 0,
             "audit_log": audit,
             "auth": load_settings(auth="lawyer:open-sesame").auth,
-            "session_secret": load_settings(session_secret="shared-by-replicas").session_secret,
+            "session_secret": load_settings(session_secret=SECRET).session_secret,
         }
     )
     return ChatBackend(settings, embedder=embedder)
@@ -213,7 +214,7 @@ def test_healthz_is_503_when_the_index_is_gone(tmp_path: Path, embedder, sample_
     from legalrag.ingest.run import ingest_items
     from legalrag.store.chroma import make_client
 
-    settings = load_settings(data_dir=tmp_path / "data")
+    settings = load_settings(data_dir=tmp_path / "data", health_cache_s=0)
     doc = SourceDocument(
         document_id="d1", text="A landlord must return a security deposit.", source="t", title="t"
     )
@@ -247,13 +248,17 @@ def test_login_is_a_signed_cookie_that_any_replica_with_the_secret_accepts(
     assert replica.get("/gradio_api/info").status_code == 200
     # A server with another secret does not trust it.
     other = backend.settings.model_copy(
-        update={"session_secret": load_settings(session_secret="another").session_secret}
+        update={"session_secret": load_settings(session_secret="another" * 8).session_secret}
     )
     stranger = TestClient(build_app(other, backend).app, follow_redirects=False)
     stranger.cookies.set(SESSION_COOKIE, cookie)
     assert stranger.get("/").status_code == 303
     assert first.get("/logout").status_code == 303
     assert first.get("/").status_code == 303
+    # Signing out revoked the session on every replica sharing the data folder.
+    replica.cookies.set(SESSION_COOKIE, cookie)
+    assert replica.get("/").status_code == 303
+    assert replica.get("/gradio_api/info").status_code == 401
 
 
 def test_users_come_from_a_hash_file_or_inline_pairs(tmp_path: Path) -> None:
@@ -287,3 +292,44 @@ def test_bind_notes_say_who_can_reach_the_chat() -> None:
     assert notes[0].startswith("login required (1 users")
     assert "LEGALRAG_SESSION_SECRET" in notes[1]
     assert len(bind_notes(load_settings(), users, True)) == 1
+
+
+def test_an_answer_whose_audit_line_fails_at_the_end_is_taken_off_the_page(
+    backend: ChatBackend, fake: FakeLLM, embedder, tmp_path: Path
+) -> None:
+    logs = tmp_path / "logs"
+    settings = backend.settings.model_copy(update={"audit_log": logs / "audit.jsonl"})
+    own = ChatBackend(settings, embedder=embedder)
+    fake.script = Script(answer=ANSWER, reasoning="Source 1 is the Texas post.", chunk_size=5)
+    steps = []
+    for step in ChatTurns(own).run(QUESTION, [], None, "TX", None, None, True, "alice"):
+        steps.append(step)
+        if "A Texas landlord" in str(step.chat[-1]["content"]) and logs.is_dir():
+            # The disk goes away while the answer streams: the log's folder is a file now.
+            logs.rename(tmp_path / "logs-gone")
+            logs.write_text("not a folder")
+    assert any("A Texas landlord" in str(s.chat[-1]["content"]) for s in steps[:-1])
+    final = steps[-1]
+    assert "The answer was withheld because it could not be audited" in final.chat[-1]["content"]
+    assert all("A Texas landlord" not in str(m["content"]) for m in final.chat)
+    assert all((m.get("metadata") or {}).get("title") != "Reasoning" for m in final.chat)
+    assert final.sources is None and final.export == ""
+    assert own.audit.problem() is not None  # /healthz says so too
+    logs.unlink()
+    logs.mkdir()
+    assert own.audit.problem() is None  # the disk is back: ready again
+
+
+def test_bad_options_and_an_unwritable_audit_log_refuse_before_answering(
+    backend: ChatBackend, fake: FakeLLM, embedder, tmp_path: Path
+) -> None:
+    fake.requests.clear()
+    final = _turn(backend, QUESTION, jurisdiction="Atlantis")[-1].chat
+    assert "Unknown jurisdiction 'Atlantis'" in final[-1]["content"].replace("&#x27;", "'")
+    (tmp_path / "logs").write_text("a file where the folder should be")
+    settings = backend.settings.model_copy(update={"audit_log": tmp_path / "logs" / "a.jsonl"})
+    blocked = ChatBackend(settings, embedder=embedder)
+    final = _turn(blocked, QUESTION)[-1].chat
+    assert [m["role"] for m in final] == ["user", "assistant"]
+    assert "withheld because it could not be audited" in final[-1]["content"]
+    assert fake.requests == []  # the model was never asked

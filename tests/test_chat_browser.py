@@ -81,7 +81,8 @@ def served(sample_index, embedder, tmp_path_factory) -> Iterator[Served]:
 
     fake, llm_server = start_fake_llm()
     settings, _ = sample_index
-    secrets = load_settings(auth=f"{USER}:{PASSWORD}", session_secret="browser-test-secret")
+    secret = "browser-test-secret-" + "b" * 32
+    secrets = load_settings(auth=f"{USER}:{PASSWORD}", session_secret=secret)
     settings = settings.model_copy(
         update={
             "llm_base_url": fake.url,
@@ -228,4 +229,14 @@ def test_a_question_streams_cites_and_shows_the_cited_span(
     entry = json.loads(audit[-1])
     assert entry["user"] == USER and entry["question"] == QUESTION
     assert [c["verdict"] for c in entry["citations"]] == ["supported", "invalid"]
+
+    # Signing out ends this login: the page and Gradio's API refuse the old cookie.
+    cookie = next(c for c in page.context.cookies() if c["name"] == "legalrag_session")
+    page.locator("#footer a", has_text="Sign out").click()
+    page.locator("#username").wait_for()
+    assert page.url.endswith("/login")
+    stale = browser.new_context()
+    stale.add_cookies([cookie])
+    assert stale.request.get(served.url + "config").status == 401
+    stale.close()
     page.close()

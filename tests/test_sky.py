@@ -119,7 +119,7 @@ def test_every_legalrag_setting_the_yamls_give_exists_and_validates(
     from legalrag.settings import Settings, load_settings
 
     config = _config(name)
-    given = {**config.get("envs", {}), **dict.fromkeys(config.get("secrets", {}), "x")}
+    given = {**config.get("envs", {}), **dict.fromkeys(config.get("secrets", {}), "x" * 32)}
     ours = {k: str(v) for k, v in given.items() if k.startswith("LEGALRAG_")}
     unknown = {k for k in ours if k.removeprefix("LEGALRAG_").lower() not in Settings.model_fields}
     assert not unknown, f"{name} sets settings legalrag does not have: {sorted(unknown)}"
@@ -431,7 +431,7 @@ def test_chat_started_as_serve_yaml_starts_it_is_ready(
         LEGALRAG_CHAT_PORT=str(chat_port),
         LEGALRAG_DATA_DIR=str(tmp_path / "data"),
         LEGALRAG_AUDIT_LOG=str(tmp_path / "data" / "audit.jsonl"),
-        LEGALRAG_SESSION_SECRET="test-session-secret",
+        LEGALRAG_SESSION_SECRET="test-session-secret-at-least-32-characters",
         # The probe's question, about the first sample record (the 8 ingested here hold
         # no security-deposit post, so the default probe finds nothing above the floor).
         LEGALRAG_HEALTH_QUERY="landlord 30-day notice to end a month-to-month tenancy",

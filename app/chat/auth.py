@@ -8,7 +8,8 @@ A login is a cookie signed with ``session_secret`` (Starlette's session
 middleware, itsdangerous underneath), not a token kept in one process's memory:
 behind a load balancer that sends each request to any replica, every replica that
 shares the secret recognises it. Gradio's own ``auth=`` keeps its tokens in a dict
-in the serving process, which is why it is not used here.
+in the serving process, which is why it is not used here. The routes and the wall
+are in :mod:`.login`, sign-outs in :mod:`.sessions`, the throttle in :mod:`.throttle`.
 """
 
 from __future__ import annotations
@@ -21,13 +22,10 @@ from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from fastapi import Request
-
 from legalrag.settings import SettingsError
+from legalrag.settings_edges import SESSION_SECRET_MIN_CHARS
 
 if TYPE_CHECKING:
-    from fastapi import FastAPI
-
     from legalrag.settings import Settings
 
 SESSION_COOKIE = "legalrag_session"
@@ -125,17 +123,22 @@ def _users_from_file(path: Path) -> Users:
 
 
 def session_secret(settings: Settings) -> tuple[str, bool]:
-    """The cookie-signing secret, and whether it is shared (from settings) or this process's."""
+    """The cookie-signing secret, and whether it is shared (from settings) or this process's.
+
+    A shared secret shorter than ``SESSION_SECRET_MIN_CHARS`` is refused
+    (:class:`SettingsError`, exit 2): anyone holding one cookie could guess it offline
+    and sign cookies for any user. The settings refuse it when read; this holds for
+    settings copied without validation too.
+    """
     if settings.session_secret is not None and settings.session_secret.get_secret_value():
-        return settings.session_secret.get_secret_value(), True
+        value = settings.session_secret.get_secret_value()
+        if len(value) < SESSION_SECRET_MIN_CHARS:
+            raise SettingsError(
+                f"LEGALRAG_SESSION_SECRET must be at least {SESSION_SECRET_MIN_CHARS} "
+                f"characters (it has {len(value)}); make one with `openssl rand -hex 32`"
+            )
+        return value, True
     return secrets.token_urlsafe(32), False
-
-
-def current_user(request: Request) -> str | None:
-    """The signed-in user of a request (read from the signed session cookie)."""
-    session = request.scope.get("session") or {}
-    user = session.get("user")
-    return user if isinstance(user, str) else None
 
 
 _LOGIN_PAGE = """<!doctype html>
@@ -167,48 +170,3 @@ def login_page(error: str = "") -> str:
     """The sign-in form (a plain page: it must work before Gradio is allowed to load)."""
     message = f'<p class="error" role="alert">{escape(error)}</p>' if error else ""
     return _LOGIN_PAGE.format(error=message)
-
-
-def add_login(app: FastAPI, users: Users, settings: Settings, secret: str) -> None:
-    """Login and logout routes, the signed-cookie session, and a redirect to sign in."""
-    from fastapi import Form
-    from fastapi.responses import HTMLResponse, RedirectResponse
-    from starlette.middleware.sessions import SessionMiddleware
-
-    @app.get("/login", response_class=HTMLResponse, include_in_schema=False)
-    def show_login() -> HTMLResponse:
-        return HTMLResponse(login_page())
-
-    @app.post("/login", include_in_schema=False)
-    def do_login(
-        request: Request,
-        username: str = Form(""),
-        password: str = Form(""),
-    ):
-        if users.verify(username.strip(), password):
-            request.session["user"] = username.strip()
-            return RedirectResponse("./", status_code=303)
-        return HTMLResponse(login_page("Wrong user name or password."), status_code=401)
-
-    @app.get("/logout", include_in_schema=False)
-    def do_logout(request: Request) -> RedirectResponse:
-        request.session.clear()
-        return RedirectResponse("login", status_code=303)
-
-    @app.middleware("http")
-    async def send_to_login(request: Request, call_next):
-        # The page itself goes to the sign-in form; Gradio's API answers 401 by itself.
-        page = request.method in ("GET", "HEAD") and request.url.path in ("/", "")
-        if page and current_user(request) not in users:
-            return RedirectResponse("login", status_code=303)
-        return await call_next(request)
-
-    # Added last, so it runs first: the redirect above already sees the session.
-    app.add_middleware(
-        SessionMiddleware,
-        secret_key=secret,
-        session_cookie=SESSION_COOKIE,
-        max_age=settings.session_max_age_s,
-        same_site="lax",
-        https_only=settings.session_https_only,
-    )

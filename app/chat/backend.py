@@ -13,6 +13,7 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any
 
+from legalrag.app.audit import AuditLog
 from legalrag.app.prompting import template_version
 from legalrag.app.retrieval import Retriever
 from legalrag.factory import make_engine, make_generator, make_rewriter, open_retriever
@@ -51,6 +52,10 @@ class ChatBackend:
         self.sample_corpus = SAMPLE_SOURCE in info.sources
         """True when the bundled sample corpus is (part of) the index."""
         self.prompt_version = template_version("answer.j2")
+        self.audit = AuditLog(
+            settings.audit_log_path, enabled=settings.audit, required=settings.audit_required
+        )
+        """The audit log every turn of this process writes to, and its last failure."""
         self._lock = threading.Lock()
         self._engine: AnswerEngine | None = None
         self._rewriter: QuestionRewriter | None = None
@@ -96,7 +101,11 @@ class ChatBackend:
         return self.settings.llm_model or "not connected yet"
 
     def health(self) -> tuple[int, dict[str, Any]]:
-        """(HTTP status, body) for /healthz: 200 only when the index answers a real query."""
+        """(HTTP status, body): 200 only when the index answers a real query.
+
+        A real retrieval each call: /healthz keeps its result a while
+        (:class:`~legalrag.app.chat.health.Readiness`) and adds the audit log's state.
+        """
         started = time.perf_counter()
         try:
             chunks = self.retriever.store.count()

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import gradio as gr
 
+from legalrag.app.chat.options import k_limit
 from legalrag.app.chat.turns import ChatTurns, handler
 from legalrag.app.chat.view import LEGEND, NOT_LEGAL_ADVICE, SAMPLE_BANNER
 
@@ -124,7 +125,7 @@ def search_column(backend: ChatBackend) -> SearchColumn:
         )
         k = gr.Slider(
             1,
-            max(10, retrieve_k),
+            k_limit(backend.settings),
             value=retrieve_k,
             step=1,
             label="Number of sources",
@@ -151,8 +152,10 @@ def wire_questions(turns: ChatTurns, chat: ChatColumn, search: SearchColumn) -> 
         search.show_reasoning,
     ]
     outputs = [chat.chatbot, search.sources, chat.export, chat.question]
-    chat.question.submit(ask_question, inputs, outputs, api_name="ask")
-    chat.ask.click(ask_question, inputs, outputs, api_name=False)
+    # The values arrive as sent and the turn checks them (options.py): Gradio's own
+    # checks answer a bad value from its API with a traceback in the server log.
+    chat.question.submit(ask_question, inputs, outputs, api_name="ask", preprocess=False)
+    chat.ask.click(ask_question, inputs, outputs, api_name=False, preprocess=False)
 
 
 def build_blocks(backend: ChatBackend, *, signed_in: bool = False) -> gr.Blocks:

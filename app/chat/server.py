@@ -1,28 +1,66 @@
 """The chat's web server: Gradio mounted on FastAPI, a readiness probe, the login.
 
 ``GET /healthz`` answers without login (a load balancer's readiness probe calls
-it): 200 with a small JSON only when the index opens and a real retrieval works,
-503 with the reason otherwise. The page and Gradio's API sit behind the login when
-``LEGALRAG_AUTH`` names users.
+it): 200 with a small JSON only when the index opens, a real retrieval works and
+the audit log can be written, 503 with the reason otherwise; its probe is kept a
+few seconds (:mod:`.health`). Everything else sits behind the login when
+``LEGALRAG_AUTH`` names users (:mod:`.login`). No route takes a file: the chat has
+no upload component, so Gradio's upload routes are refused before Gradio sees them.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from legalrag.app.chat.auth import Users, add_login, current_user, load_users, session_secret
+from legalrag.app.chat.auth import Users, load_users, session_secret
 
 if TYPE_CHECKING:
-    from fastapi import FastAPI, Request
+    from fastapi import FastAPI
 
     from legalrag.app.chat.backend import ChatBackend
+    from legalrag.app.chat.health import Readiness
+    from legalrag.app.chat.login import LoginWall
     from legalrag.settings import Settings
 
 HEALTH_PATH = "/healthz"
+UPLOADS_REFUSED = "This chat accepts no file uploads."
+# Gradio's routes that take a file; any multipart body is refused as well.
+_UPLOAD_ROUTE = re.compile(r"/gradio_api/(upload|upload_progress|process_recording)/?$")
+
+
+class RefuseUploads:
+    """ASGI middleware: answers 403 to an upload before anything reads its body.
+
+    Outermost, so neither the login nor Gradio spools a byte of it to disk; Gradio's
+    own ``max_file_size`` is 0 as well, in case a route is reached some other way.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        """Refuse an upload; pass anything else on."""
+        if scope["type"] == "http" and is_upload(scope):
+            from starlette.responses import PlainTextResponse
+
+            await PlainTextResponse(UPLOADS_REFUSED, status_code=403)(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+def is_upload(scope: dict[str, Any]) -> bool:
+    """True for a request to an upload route or with a multipart (file) body."""
+    if _UPLOAD_ROUTE.search(scope.get("path", "")):
+        return True
+    return any(
+        name == b"content-type" and value.strip().lower().startswith(b"multipart/")
+        for name, value in scope.get("headers", ())
+    )
 
 
 def static_text(name: str) -> str:
@@ -38,6 +76,8 @@ class ChatApp:
     app: FastAPI
     users: Users | None
     shared_secret: bool
+    readiness: Readiness
+    wall: LoginWall | None
 
 
 def is_loopback(host: str) -> bool:
@@ -81,24 +121,23 @@ def build_app(settings: Settings, backend: ChatBackend) -> ChatApp:
     from fastapi.responses import JSONResponse
 
     from legalrag.app.chat.blocks import build_blocks
+    from legalrag.app.chat.health import Readiness
+    from legalrag.app.chat.login import add_login
 
     users = load_users(settings.auth.get_secret_value() if settings.auth else None)
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+    readiness = Readiness(backend, cache_s=settings.health_cache_s)
 
     @app.get(HEALTH_PATH, include_in_schema=False)
     def healthz() -> JSONResponse:
-        status, body = backend.health()
+        status, body = readiness.check()
         return JSONResponse(body, status_code=status)
 
     shared = False
-    auth_dependency = None
+    wall = None
     if users is not None:
         secret, shared = session_secret(settings)
-        add_login(app, users, settings, secret)
-
-        def auth_dependency(request: Request) -> str | None:
-            user = current_user(request)
-            return user if user in users else None
+        wall = add_login(app, users, settings, secret, open_paths=(HEALTH_PATH,))
 
     blocks = build_blocks(backend, signed_in=users is not None)
     theme = gr.themes.Default(
@@ -110,7 +149,7 @@ def build_app(settings: Settings, backend: ChatBackend) -> ChatApp:
         app,
         blocks,
         path="/",
-        auth_dependency=auth_dependency,
+        auth_dependency=wall.user if wall is not None else None,
         footer_links=[],
         run_history=False,
         ssr_mode=False,
@@ -122,8 +161,13 @@ def build_app(settings: Settings, backend: ChatBackend) -> ChatApp:
         head=f"<script>\n{static_text('chat.js')}</script>\n",
         server_name=settings.chat_host,
         server_port=settings.chat_port,
+        # The chat takes no files (RefuseUploads answers first; this is Gradio's own cap).
+        max_file_size=0,
+        # Gradio's app would serve FastAPI's schema of every route at /openapi.json.
+        app_kwargs={"openapi_url": None, "docs_url": None, "redoc_url": None},
     )
-    return ChatApp(app, users, shared)
+    app.add_middleware(RefuseUploads)  # added last: runs before the login and Gradio
+    return ChatApp(app, users, shared, readiness, wall)
 
 
 def serve(

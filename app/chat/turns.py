@@ -24,7 +24,8 @@ from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 
-from legalrag.app.audit import append_audit, audit_record
+from legalrag.app.audit import audit_record
+from legalrag.app.chat.options import check_history, check_options, check_question
 from legalrag.app.chat.view import answer_markdown, render_answer, render_sources, stack_turns
 from legalrag.app.citations import split_sentences, strip_markers
 from legalrag.app.followups import EarlierTurn
@@ -40,6 +41,12 @@ log = logging.getLogger(__name__)
 
 SEARCHING_FOR = "Searching for: "
 REASONING_TITLE = "Reasoning"
+WITHHELD = (
+    "The answer was withheld because it could not be audited: the audit log cannot be "
+    "written ({reason}). Answers are shown only once they are logged; tell your administrator."
+)
+NOT_AUDITED = "Not audited: this answer could not be written to the audit log ({reason})."
+NOT_AUDITED_TURN = "Not audited: this question could not be written to the audit log ({reason})."
 
 
 def message_text(message: dict[str, Any]) -> str:
@@ -109,31 +116,49 @@ class ChatTurns:
 
     def run(
         self,
-        question: str,
-        history: list[dict[str, Any]],
+        question: object,
+        history: object,
         sources_html: str | None,
-        jurisdiction: str | None,
-        topic: str | None,
-        k: int | None,
+        jurisdiction: object,
+        topic: object,
+        k: object,
         show_reasoning: bool,
         user: str | None,
     ) -> Iterator[TurnOutput]:
-        """The steps of one turn (``None`` in a field: leave that output as it is)."""
+        """The steps of one turn (``None`` in a field: leave that output as it is).
+
+        The question, the conversation and the options arrive as sent and are checked
+        first (:mod:`.options`). The audit line is written before the last step; when it
+        cannot be, the answer is withheld (``LEGALRAG_AUDIT_REQUIRED``) or marked.
+        """
         from legalrag.app.questions import clean_question
 
         started = time.perf_counter()
-        chat = list(history)
-        record_filters = {"jurisdiction": jurisdiction, "topic": topic}
+        chat: list[dict[str, Any]] = []
+        audit = self.backend.audit
+        record_filters: dict[str, str | None] = {}
         accepted = False  # a question refused as it came (empty, too long): not audited
+        asked = 0  # where this turn's answer starts, once asked
         answer: Answer | None = None
         error: str | None = None
         timings: dict[str, float] = {}
         try:
-            question = clean_question(question or "", max_chars=self.settings.max_question_chars)
+            conversation = check_history(history)
+            chat = list(conversation)
+            jurisdiction, topic, k = check_options(self.backend, jurisdiction, topic, k)
+            record_filters = {"jurisdiction": jurisdiction, "topic": topic}
+            question = clean_question(
+                check_question(question), max_chars=self.settings.max_question_chars
+            )
             accepted, standalone = True, question
-            earlier = earlier_turns(history)
+            earlier = earlier_turns(conversation)
             chat.append({"role": "user", "content": question})
             yield TurnOutput(chat, None, None, "")
+            problem = audit.problem() if audit.required else None
+            if problem is not None:  # known before answering: do not answer at all
+                chat.append(_error(WITHHELD.format(reason=problem)))
+                yield TurnOutput(chat, None, None, None)
+                return
 
             filters = Filters(jurisdiction=jurisdiction, topic=topic)
             rewrite_started = time.perf_counter()
@@ -146,6 +171,7 @@ class ChatTurns:
             standalone = rewritten.question
             rewrite_ms = round(1000 * (time.perf_counter() - rewrite_started), 1)
             chat.append(self._searching(filters, k, rewritten.method, standalone))
+            asked = len(chat)
             yield TurnOutput(chat, None, None, None)
             final, answer = yield from self._answer(
                 chat,
@@ -167,9 +193,9 @@ class ChatTurns:
                         metadata["status"] = "done"
             chat.append(_error(error))
             final = TurnOutput(chat, None, None, None)
-        if accepted and self.settings.audit:  # written before the last step is shown
+        if accepted and audit.enabled:  # written before the last step is shown
             timings["total_ms"] = round(1000 * (time.perf_counter() - started), 1)
-            self._write_audit(
+            failure = audit.write(
                 audit_record(
                     user=user,
                     question=question,
@@ -181,6 +207,15 @@ class ChatTurns:
                     timings=timings,
                 )
             )
+            if failure is not None:
+                answered = answer is not None
+                final = _unaudited(
+                    final,
+                    failure,
+                    withhold=audit.required and answered,
+                    answered=answered,
+                    asked=asked,
+                )
         yield final
 
     def _searching(
@@ -276,11 +311,25 @@ class ChatTurns:
         )
         return TurnOutput(chat, stack_turns(sources, sources_html), export, None), answer
 
-    def _write_audit(self, record: dict[str, Any]) -> None:
-        try:
-            append_audit(self.settings.audit_log_path, record)
-        except OSError as exc:  # the answer was shown; say loudly that it was not logged
-            log.error("could not write the audit log %s: %s", self.settings.audit_log_path, exc)
+
+def _unaudited(
+    final: TurnOutput, reason: str, *, withhold: bool, answered: bool, asked: int
+) -> TurnOutput:
+    """The last step of a turn whose audit line could not be written.
+
+    ``withhold``: the answer (its reasoning, sources and export too) is taken off the
+    page, even where it had begun to stream, and the page says why. Otherwise the
+    answer (the last message) stays, marked as not audited.
+    """
+    chat = copy.deepcopy(final.chat)
+    if withhold:
+        return TurnOutput([*chat[:asked], _error(WITHHELD.format(reason=reason))], None, "", None)
+    if answered:
+        notice = _error(NOT_AUDITED.format(reason=reason))["content"]
+        chat[-1]["content"] = f"{chat[-1]['content']}\n\n{notice}"
+    else:
+        chat.append(_error(NOT_AUDITED_TURN.format(reason=reason)))
+    return TurnOutput(chat, final.sources, final.export, final.textbox)
 
 
 def _close_reasoning(message: dict[str, Any], started: float) -> None:
@@ -295,25 +344,28 @@ def handler(turns: ChatTurns) -> Callable[..., Iterator[tuple[Any, ...]]]:
 
     # A plain generator function: Gradio streams only what it sees is one.
     def ask_question(
-        question: str,
-        history: list[dict[str, Any]] | None,
-        sources_html: str | None,
-        jurisdiction: str | None,
-        topic: str | None,
-        k: float | None,
-        show_reasoning: bool,
+        question: object,
+        history: object,
+        sources_html: object,
+        jurisdiction: object,
+        topic: object,
+        k: object,
+        show_reasoning: object,
         request: gr.Request,
     ) -> Iterator[tuple[Any, ...]]:
-        """Yield (chat, sources, export, textbox) as the answer streams in."""
+        """Yield (chat, sources, export, textbox) as the answer streams in.
+
+        The inputs arrive unprocessed (``preprocess=False``): the turn checks them.
+        """
         user = getattr(request, "username", None) if request is not None else None
         for step in turns.run(
             question,
-            list(history or []),
-            sources_html,
-            jurisdiction or None,
-            topic or None,
-            int(k) if k else None,
-            show_reasoning,
+            history,
+            sources_html if isinstance(sources_html, str) else None,
+            jurisdiction,
+            topic,
+            k,
+            show_reasoning is not False,
             user,
         ):
             yield step.for_gradio()
@@ -321,4 +373,10 @@ def handler(turns: ChatTurns) -> Callable[..., Iterator[tuple[Any, ...]]]:
     return ask_question
 
 
-__all__ = ["ChatTurns", "TurnOutput", "earlier_turns", "handler", "message_text"]
+__all__ = [
+    "ChatTurns",
+    "TurnOutput",
+    "earlier_turns",
+    "handler",
+    "message_text",
+]
