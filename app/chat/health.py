@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from legalrag.app.chat.backend import ChatBackend
 
+Clock = Callable[[], float]
+
 PROBE_WAIT_S = 10.0
 """How long a call waits for a probe that another call started."""
 
@@ -30,13 +32,7 @@ PROBE_WAIT_S = 10.0
 class Readiness:
     """``/healthz``'s answer: the backend's probe plus the audit log, kept a while."""
 
-    def __init__(
-        self,
-        backend: ChatBackend,
-        *,
-        cache_s: float,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
+    def __init__(self, backend: ChatBackend, *, cache_s: float, clock: Clock = time.monotonic):
         self.backend = backend
         self.cache_s = cache_s
         self._clock = clock
