@@ -31,7 +31,7 @@ from typing import Protocol
 
 import numpy as np
 
-from legalrag.app.prompting import REFUSAL
+from legalrag.app.refusal import REFUSAL
 
 SUPPORT_THRESHOLD = 0.45
 QUOTE_MATCH = 0.9

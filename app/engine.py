@@ -22,7 +22,8 @@ from legalrag.app.generation import (
     Generator,
     Reasoning,
 )
-from legalrag.app.prompting import REFUSAL, render_answer_prompt, template_version
+from legalrag.app.prompting import render_answer_prompt, template_version
+from legalrag.app.refusal import REFUSAL
 from legalrag.app.retrieval import Filters, RetrievedPassage
 
 if TYPE_CHECKING:

@@ -20,6 +20,8 @@ from typing import Protocol
 
 import jinja2
 
+from legalrag.app.refusal import REFUSAL
+
 # What may open a tag: "<", its HTML entities (named, decimal, hex, with or without the
 # ";"), and the full-width and small look-alikes a model may read as "<".
 _OPENER = r"(?:<|&lt;?|&#0*60;?|&#x0*3c;?|\uff1c|\ufe64)"
@@ -31,9 +33,6 @@ _SOURCE_TAG = re.compile(_OPENER + f"({_GAP}{_SLASH}{_GAP})source", re.IGNORECAS
 # str.splitlines()'s line boundaries, which a model's tokenizer may also read as a new line.
 _LINE_BREAKS = re.compile(r"[ \t]*[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]+[ \t]*")
 
-REFUSAL = "The retrieved sources do not address this question."
-"""The one sentence that says the sources do not answer: the gate returns it, the prompt
-tells the model to write it, and the engine recognises it in an answer."""
 
 
 class PromptSource(Protocol):

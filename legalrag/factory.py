@@ -76,7 +76,7 @@ def open_retriever(settings: Settings, embedder: Embedder | None = None) -> Retr
     from legalrag.app.retrieval import BM25Index, Retriever
 
     store = open_store(settings)  # a missing index fails before the model loads
-    if not settings.retrieval_dense:
+    if not settings.retrieval.dense:
         embedder = None
     elif embedder is None:
         embedder = make_embedder(settings)
@@ -128,7 +128,7 @@ def make_reranker(settings: Settings) -> Reranker | None:
 
 def make_generator(settings: Settings) -> Generator:
     """The configured endpoint, or the offline extractive answerer without one."""
-    if settings.llm_base_url:
+    if settings.llm.base_url:
         from legalrag.app.generation import OpenAICompatibleGenerator
 
         return OpenAICompatibleGenerator(settings.llm)
@@ -158,13 +158,12 @@ def make_rewriter(settings: Settings, generator: Generator) -> QuestionRewriter:
     is configured) and the generator can answer a plain prompt, else offline."""
     from legalrag.app.followups import ModelRewriter, OfflineRewriter
 
-    wants_model = settings.chat_rewrite == "llm" or (
-        settings.chat_rewrite == "auto" and settings.llm_base_url
-    )
+    chat = settings.chat
+    wants_model = chat.rewrite == "llm" or (chat.rewrite == "auto" and settings.llm.base_url)
     if wants_model and generator.capabilities.complete:
         return ModelRewriter(
             generator,
-            max_tokens=settings.chat_rewrite_max_tokens,
+            max_tokens=chat.rewrite_max_tokens,
             max_chars=settings.max_question_chars,
         )
     return OfflineRewriter()

@@ -141,6 +141,8 @@ FORBIDDEN = {
     "legalrag.settings": UPPER,
     "legalrag.embedding": UPPER,
     "legalrag.app.retrieval": (
+        "legalrag.app.prompting",
+        "legalrag.app.generation",
         "legalrag.app.engine",
         "legalrag.app.chat",
         "legalrag.cli",

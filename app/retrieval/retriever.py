@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from legalrag.app.prompting import REFUSAL
+from legalrag.app.refusal import REFUSAL
 from legalrag.app.retrieval.bm25 import BM25Index
 from legalrag.app.retrieval.exact import exact_dense_search
 from legalrag.app.retrieval.fusion import Ranking, fuse, named_state_ranking

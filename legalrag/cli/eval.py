@@ -9,7 +9,7 @@ import typer
 
 from legalrag.cli import render
 from legalrag.cli.options import INDEX, JsonOpt, SharedOptions, setting_flag, shared_options
-from legalrag.errors import EXIT_GATE, SettingsError, UsageError
+from legalrag.errors import GateError, SettingsError, UsageError
 
 
 @shared_options(
@@ -89,7 +89,8 @@ def eval_run(
         render.eval_summary(report.figures, md_path)
     if failures:
         render.gate_failures(failures)
-        raise typer.Exit(EXIT_GATE)
+        # Through the one catch, like every other error: GateError carries exit 4.
+        raise GateError(f"{len(failures)} of {len(gates)} --fail-under gates missed")
 
 
 def eval_corpus(

@@ -28,7 +28,7 @@ def ingest(
     ] = None,
     source: Annotated[
         str | None,
-        typer.Option("--source", help="sample (default) or pile-of-law; ignored with PATH."),
+        typer.Option("--source", help="sample (default) or pile-of-law; not with PATH."),
     ] = None,
     split: Annotated[str, typer.Option(help="pile-of-law split: train or validation.")] = "train",
     limit: Annotated[int | None, typer.Option(help="Read at most N records.")] = None,

@@ -37,7 +37,8 @@ class ChunkStore(Protocol):
     @property
     def revision(self) -> str:
         """Changes whenever chunks' metadata is rewritten in place (their ids do not), so
-        a cache keyed by the chunk ids (the BM25 cache) can tell; "" when never."""
+        a cache keyed by the chunk ids (the BM25 cache) can tell; "" when never. Read as
+        of when the store was opened: a process sees later rewrites when it reopens."""
         ...
 
     @property

@@ -257,8 +257,9 @@ class ChromaChunkStore:
             with_vectors,
         )
         ids = reply["ids"][0]
+        # "is None", never a truth value: an embeddings column may be a numpy array.
         columns = [
-            (reply.get(key) or [[None] * len(ids)])[0]
+            [None] * len(ids) if reply.get(key) is None else reply[key][0]
             for key in ("documents", "metadatas", "distances", "embeddings")
         ]
         return [
