@@ -181,7 +181,9 @@ class ChromaChunkStore:
 
     def ids(self) -> list[str]:
         """Every chunk id."""
-        return [chunk.id for page in self._pages([], 5000) for chunk in page]
+        # The ids alone: no chunk objects (at a million chunks, building them cost more
+        # than the listing the BM25 cache's fingerprint needs).
+        return [chunk_id for reply in self._replies([], 5000) for chunk_id in reply["ids"]]
 
     # --- writing ----------------------------------------------------------------------
 
@@ -286,11 +288,16 @@ class ChromaChunkStore:
     # --- the parts --------------------------------------------------------------------
 
     def _pages(self, include: list[str], page_size: int) -> Iterator[list[StoredChunk]]:
+        for reply in self._replies(include, page_size):
+            yield self._rows(reply)
+
+    def _replies(self, include: list[str], page_size: int) -> Iterator[Any]:
+        """Chroma's own replies for the whole collection, a page at a time."""
         offset = 0
         while True:
             with talking_to(self.location):
                 reply = self.collection.get(include=include, limit=page_size, offset=offset)
-            yield self._rows(reply)
+            yield reply
             if len(reply["ids"]) < page_size:
                 return
             offset += page_size
