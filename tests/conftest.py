@@ -52,6 +52,17 @@ def make_retriever(settings, embedder, **overrides):
     return open_retriever(settings.model_copy(update=overrides), embedder)
 
 
+def chat_settings(settings, *, llm_url: str, auth: str, secret: str, audit_log: Path, **more):
+    """``settings`` for a chat behind a login, answering through the fake model at
+    ``llm_url`` (no retries, a short deadline), auditing to ``audit_log``."""
+    from legalrag.settings import load_settings
+
+    secrets = load_settings(auth=auth, session_secret=secret)  # parsed as the chat reads them
+    update = {"llm_base_url": llm_url, "llm_timeout_s": 5.0, "llm_retries": 0}
+    update |= {"auth": secrets.auth, "session_secret": secrets.session_secret}
+    return settings.model_copy(update={**update, "audit_log": audit_log, **more})
+
+
 def free_port() -> int:
     """A TCP port nobody listens on right now."""
     with socket.socket() as sock:

@@ -29,7 +29,7 @@ from legalrag.app.chat.server import UPLOADS_REFUSED, ChatApp, build_app
 from legalrag.app.chat.throttle import LoginThrottle
 from legalrag.errors import SettingsError
 from legalrag.settings import Settings, load_settings
-from tests.conftest import free_port, run_cli
+from tests.conftest import chat_settings, free_port, run_cli
 from tests.fake_llm import FakeLLM, Script, start_fake_llm
 
 USER, PASSWORD = "lawyer", "open-sesame"
@@ -50,17 +50,13 @@ def fake() -> Iterator[FakeLLM]:
 @pytest.fixture(scope="module")
 def base_settings(sample_index, fake: FakeLLM, tmp_path_factory) -> Settings:
     settings, _ = sample_index
-    secrets = load_settings(auth=f"{USER}:{PASSWORD},clerk:filing", session_secret=SECRET)
-    return settings.model_copy(
-        update={
-            "llm_base_url": fake.url,
-            "llm_timeout_s": 5.0,
-            "llm_retries": 0,
-            "auth": secrets.auth,
-            "session_secret": secrets.session_secret,
-            "audit_log": tmp_path_factory.mktemp("battery-audit") / "audit.jsonl",
-            "session_dir": tmp_path_factory.mktemp("battery-sessions"),
-        }
+    return chat_settings(
+        settings,
+        llm_url=fake.url,
+        auth=f"{USER}:{PASSWORD},clerk:filing",
+        secret=SECRET,
+        audit_log=tmp_path_factory.mktemp("battery-audit") / "audit.jsonl",
+        session_dir=tmp_path_factory.mktemp("battery-sessions"),
     )
 
 

@@ -21,8 +21,7 @@ import pytest
 
 from legalrag.app.chat.backend import ChatBackend
 from legalrag.app.chat.server import build_app
-from legalrag.settings import load_settings
-from tests.conftest import free_port
+from tests.conftest import chat_settings, free_port
 from tests.fake_llm import FakeLLM, Script, start_fake_llm
 
 CHROMIUM = "/usr/bin/chromium"
@@ -81,18 +80,13 @@ def served(sample_index, embedder, tmp_path_factory) -> Iterator[Served]:
 
     fake, llm_server = start_fake_llm()
     settings, _ = sample_index
-    secret = "browser-test-secret-" + "b" * 32
-    secrets = load_settings(auth=f"{USER}:{PASSWORD}", session_secret=secret)
-    settings = settings.model_copy(
-        update={
-            "llm_base_url": fake.url,
-            "llm_timeout_s": 5.0,
-            "llm_retries": 0,
-            "auth": secrets.auth,
-            "session_secret": secrets.session_secret,
-            "audit_log": tmp_path_factory.mktemp("browser-audit") / "audit.jsonl",
-            "chat_port": free_port(),
-        }
+    settings = chat_settings(
+        settings,
+        llm_url=fake.url,
+        auth=f"{USER}:{PASSWORD}",
+        secret="browser-test-secret-" + "b" * 32,
+        audit_log=tmp_path_factory.mktemp("browser-audit") / "audit.jsonl",
+        chat_port=free_port(),
     )
     backend = ChatBackend(settings, embedder=embedder)
     config = uvicorn.Config(
