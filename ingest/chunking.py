@@ -1,10 +1,16 @@
 """Token-aware chunking that remembers where each chunk sits in its document.
 
-langchain's recursive splitter does the splitting, on paragraph, line, sentence,
-clause and word boundaries in that order, measuring length with the embedding
-model's own tokenizer. Offsets are found here rather than with the splitter's
-``add_start_index``, which subtracts the overlap (in tokens) from a character
-position and so can miss the chunk.
+A text with legal structure (numbered clauses, sections, articles, headings,
+definitions: :mod:`legalrag.ingest.structure`) is cut between its units: whole
+consecutive units are packed into a chunk up to ``chunk_size`` tokens, without
+overlap, and a unit too long for one chunk is split inside as below. Each chunk
+carries the section path of its first character.
+
+Any other text (a forum post), and the inside of a long unit, goes to langchain's
+recursive splitter, on paragraph, line, sentence, clause and word boundaries in
+that order, measuring length with the embedding model's own tokenizer. Offsets are
+found here rather than with the splitter's ``add_start_index``, which subtracts the
+overlap (in tokens) from a character position and so can miss the chunk.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from dataclasses import dataclass
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 from legalrag.ingest.records import SourceDocument
+from legalrag.ingest.structure import Segment, find_segments, path_at
 
 # Paragraph, line, sentence, clause, word, character: the splitter tries each in turn.
 SEPARATORS = ["\n\n", "\n", ". ", "? ", "! ", "; ", ", ", " ", ""]
@@ -31,6 +38,8 @@ class Chunk:
     text: str
     start: int
     end: int
+    section: str = ""
+    """The section path of the chunk's first character ("" in a text without structure)."""
 
 
 def chunk_id(document_id: str, text: str) -> str:
@@ -89,15 +98,14 @@ class Chunker:
         repeat, and a citation to either copy points at the same words).
         """
         text = document.text
+        segments = find_segments(text)
+        spans = self._plain_spans(text, 0, len(text)) if segments is None else []
+        if segments is not None:
+            spans = self._structured_spans(text, segments)
         chunks: list[Chunk] = []
         seen: set[str] = set()
-        cursor = 0
-        for piece in self._pieces(text, self._splitter, self.chunk_size):
-            start = text.find(piece, cursor)
-            if start < 0:  # the splitter only strips, so this means a bug, not bad data
-                raise AssertionError(f"chunk not found in {document.document_id!r}: {piece[:60]!r}")
-            # The next chunk starts after this one's start (chunks overlap, never go back).
-            cursor = start + 1
+        for start, end in spans:
+            piece = text[start:end]
             identifier = chunk_id(document.document_id, piece)
             if identifier in seen:
                 continue
@@ -109,7 +117,81 @@ class Chunker:
                     index=len(chunks),
                     text=piece,
                     start=start,
-                    end=start + len(piece),
+                    end=end,
+                    section="" if segments is None else path_at(segments, start),
                 )
             )
         return chunks
+
+    def _plain_spans(self, text: str, start: int, end: int) -> list[tuple[int, int]]:
+        """``text[start:end]`` split by the recursive splitter, as (start, end) spans."""
+        spans: list[tuple[int, int]] = []
+        cursor = start
+        for piece in self._pieces(text[start:end], self._splitter, self.chunk_size):
+            found = text.find(piece, cursor, end)
+            if found < 0:  # the splitter only strips, so this means a bug, not bad data
+                raise AssertionError(f"chunk not found at {start}: {piece[:60]!r}")
+            # The next chunk starts after this one's start (chunks overlap, never go back).
+            cursor = found + 1
+            spans.append((found, found + len(piece)))
+        return spans
+
+    def _structured_spans(self, text: str, segments: list[Segment]) -> list[tuple[int, int]]:
+        """Whole segments packed up to ``chunk_size`` tokens; a longer one split inside.
+
+        A chunk also ends before a new outermost section once it is half full, and a
+        heading with nothing under it yet moves on to start the next chunk.
+        """
+        spans: list[tuple[int, int]] = []
+        packed: list[Segment] = []
+
+        def flush(upto: list[Segment]) -> None:
+            if upto:
+                spans.extend(_stripped(text, upto[0].start, upto[-1].end))
+
+        for segment in segments:
+            if self._tokens(text, segment.start, segment.end) > self.chunk_size:
+                # Too long for one chunk: split inside, with the headings just over it.
+                headings = _trailing_headings(packed, keep=0)
+                flush(packed[: len(packed) - len(headings)])
+                start = headings[0].start if headings else segment.start
+                spans.extend(self._plain_spans(text, start, segment.end))
+                packed = []
+                continue
+            if packed and (
+                self._tokens(text, packed[0].start, segment.end) > self.chunk_size
+                or (
+                    segment.top_level
+                    and self._tokens(text, packed[0].start, packed[-1].end) >= self.chunk_size // 2
+                )
+            ):
+                carried = _trailing_headings(packed, keep=1)
+                flush(packed[: len(packed) - len(carried)])
+                packed = carried
+                if packed and self._tokens(text, packed[0].start, segment.end) > self.chunk_size:
+                    flush(packed)
+                    packed = []
+            packed.append(segment)
+        flush(packed)
+        return spans
+
+    def _tokens(self, text: str, start: int, end: int) -> int:
+        return self.count_tokens(text[start:end].strip())
+
+
+def _trailing_headings(packed: list[Segment], *, keep: int) -> list[Segment]:
+    """The heading-only segments at the end of ``packed``, leaving at least ``keep``."""
+    count = 0
+    while len(packed) - count > keep and packed[-1 - count].heading_only:
+        count += 1
+    return packed[len(packed) - count :]
+
+
+def _stripped(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """``(start, end)`` without the whitespace at its ends; nothing if it is all space."""
+    piece = text[start:end]
+    inner = piece.strip()
+    if not inner:
+        return []
+    first = start + len(piece) - len(piece.lstrip())
+    return [(first, first + len(inner))]
