@@ -3,6 +3,8 @@
 A record has pile-of-law ``r_legaladvice``'s shape: ``text`` ("Title: … Question: …"
 then answers), ``created_timestamp`` and ``downloaded_timestamp`` (MM-DD-YYYY) and
 ``url``; our own corpora add ``jurisdiction`` and ``topic``, and may give an ``id``.
+pile-of-law's other subsets are validated here too, then given their own title and
+jurisdiction by their reader in ``ingest/pile_of_law.py``.
 """
 
 from __future__ import annotations
@@ -121,7 +123,8 @@ def _document_id(record: dict[str, Any]) -> str | None:
     return str(value)
 
 
-def _parse_date(value: Any, field: str) -> date | None:
+def parse_date(value: Any, field: str) -> date | None:
+    """A record's MM-DD-YYYY (or YYYY-MM-DD) date, None when absent; ValueError else."""
     if value is None or value == "":
         return None
     if not isinstance(value, str):
@@ -168,8 +171,8 @@ def parse_record(
             source=source,
             title=title_of(text),
             url=url,
-            created=_parse_date(record.get("created_timestamp"), "created_timestamp"),
-            downloaded=_parse_date(record.get("downloaded_timestamp"), "downloaded_timestamp"),
+            created=parse_date(record.get("created_timestamp"), "created_timestamp"),
+            downloaded=parse_date(record.get("downloaded_timestamp"), "downloaded_timestamp"),
             jurisdiction=_optional_str(record, "jurisdiction").upper(),
             topic=_optional_str(record, "topic"),
             location=location,

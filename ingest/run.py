@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING
 
 from legalrag.ingest.chunking import Chunker
 from legalrag.ingest.partition import WHOLE, Partition
+from legalrag.ingest.pile_of_law import subset_named
 from legalrag.ingest.pipeline import Ingestor, IngestReport
 from legalrag.ingest.progress import IngestProgress
 from legalrag.ingest.sources import (
-    PILE_OF_LAW_ROWS,
     Item,
     SourceError,
     read_path,
@@ -39,18 +39,26 @@ class Source(StrEnum):
 
 
 def open_source(
-    settings: Settings, source: Source | None, path: Path | None, split: str
+    settings: Settings,
+    source: Source | None,
+    path: Path | None,
+    split: str,
+    subset: str | None = None,
 ) -> Iterator[Item]:
-    """The records to ingest: a path when given, else the named source."""
+    """The records to ingest: a path when given, else the named source (for
+    pile-of-law, one subset: r_legaladvice unless named)."""
+    if subset is not None and source != Source.pile_of_law:
+        raise SourceError("--subset names a pile-of-law subset: give it with --source pile-of-law")
     if path is not None:
         if source not in (None, Source.sample):
             raise SourceError("give either a PATH or --source, not both")
         return read_path(path, max_chars=settings.max_document_chars)
     if source == Source.pile_of_law:
-        if split not in ("train", "validation"):
-            raise SourceError(f"pile-of-law split must be train or validation, got {split!r}")
         return read_pile_of_law(
-            settings.pile_of_law_data_files, split=split, max_chars=settings.max_document_chars
+            settings.pile_of_law_data_files,
+            split=split,
+            subset=subset_named(subset),
+            max_chars=settings.max_document_chars,
         )
     return read_sample(max_chars=settings.max_document_chars)
 
@@ -66,6 +74,7 @@ def ingest(
     source: Source | None = None,
     path: Path | None = None,
     split: str = "train",
+    subset: str | None = None,
     limit: int | None = None,
     partition: Partition = WHOLE,
     quiet: bool = False,
@@ -74,7 +83,7 @@ def ingest(
     """Ingest one source into the configured index and report what happened."""
     if limit is not None and limit < 1:
         raise SourceError(f"--limit must be at least 1, got {limit}")
-    items = open_source(settings, source, path, split)
+    items = open_source(settings, source, path, split, subset)
     if limit is not None:
         items = itertools.islice(items, limit)
     documents_total = None
@@ -91,10 +100,11 @@ def ingest(
         console=console,
         documents_total=documents_total,
     )
-    expected = PILE_OF_LAW_ROWS.get(split) if source == Source.pile_of_law else None
+    chosen = subset_named(subset) if source == Source.pile_of_law else None
+    expected = chosen.rows.get(split) if chosen is not None else None
     if expected is not None and limit is None and report.documents_read != expected:
         report.warnings.append(
-            f"pile-of-law {split}: read {report.documents_read:,} records, "
+            f"pile-of-law {chosen.name} {split}: read {report.documents_read:,} records, "
             f"the published split has {expected:,}"
         )
     return report

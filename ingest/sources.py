@@ -1,4 +1,4 @@
-"""Where records come from: the bundled sample, local files, or pile-of-law.
+"""Where records come from: the bundled sample, local files, or a pile-of-law subset.
 
 Every reader is a generator, so a corpus of any size streams through in constant
 memory, and every reader turns a bad record into a :class:`Rejected` instead of
@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import BinaryIO
 
 from legalrag.errors import SourceError
+from legalrag.ingest.pile_of_law import DEFAULT_SUBSET, Subset, read_row, subset_named
+from legalrag.ingest.pile_of_law import data_files as pile_of_law_files
 from legalrag.ingest.records import (
     Rejected,
     SourceDocument,
@@ -30,8 +32,6 @@ Item = SourceDocument | Rejected
 
 JSONL_SUFFIXES = (".jsonl",)
 TEXT_SUFFIXES = (".txt", ".md")
-# Row counts published for pile-of-law's legal-advice files, to catch a partial read.
-PILE_OF_LAW_ROWS = {"train": 109_740}
 
 
 def sample_corpus_file() -> Path:
@@ -253,26 +253,38 @@ def _read_folder(path: Path, *, max_chars: int) -> Iterator[Item]:
             yield Rejected(shown_path(file), f"unsupported file type {suffix or '(none)'!r}")
 
 
-def read_pile_of_law(data_files: str, *, split: str, max_chars: int) -> Iterator[Item]:
-    """pile-of-law's legal-advice split, streamed through the `datasets` JSON loader.
+def read_pile_of_law(
+    data_files: str, *, split: str, max_chars: int, subset: Subset | None = None
+) -> Iterator[Item]:
+    """One pile-of-law subset's split (r_legaladvice unless given), streamed through
+    the `datasets` JSON loader, each row read by its subset's reader.
 
     ``datasets`` >= 4 no longer runs the data set's loading script, so its
-    ``data/{split}.r_legaldvice.jsonl.xz`` files are read directly (the misspelling
-    is upstream's). ``data_files`` may be a hub path or a local file.
+    ``data/{split}.{subset}.jsonl.xz`` files are read directly (``{subset}`` is the
+    subset's file stem, a ``*`` pattern for sharded ones). ``data_files`` may be a hub
+    path or a local file. A bad split or template fails here, before anything is
+    loaded; a file that cannot be read fails as the rows stream.
     """
+    chosen = subset_named(None) if subset is None else subset
+    files = pile_of_law_files(data_files, chosen, split)
+    return _stream_pile_of_law(files, chosen, split=split, max_chars=max_chars)
+
+
+def _stream_pile_of_law(
+    files: str, subset: Subset, *, split: str, max_chars: int
+) -> Iterator[Item]:
     from datasets import load_dataset
 
-    location_prefix = f"pile-of-law:{split}"
+    location_prefix = (
+        f"pile-of-law:{split}"
+        if subset.name == DEFAULT_SUBSET
+        else (f"pile-of-law/{subset.name}:{split}")
+    )
     try:
-        rows = load_dataset(
-            "json", data_files={split: data_files.format(split=split)}, split=split, streaming=True
-        )
+        rows = load_dataset("json", data_files={split: files}, split=split, streaming=True)
         for number, row in enumerate(rows, start=1):
-            yield parse_record(
-                row,
-                location=f"{location_prefix}:{number}",
-                source="pile-of-law",
-                max_chars=max_chars,
-            )
+            yield read_row(row, subset, location=f"{location_prefix}:{number}", max_chars=max_chars)
     except (OSError, ValueError) as exc:
-        raise SourceError(f"cannot read pile-of-law {split} from {data_files}: {exc}") from exc
+        raise SourceError(
+            f"cannot read pile-of-law {subset.name} {split} from {files}: {exc}"
+        ) from exc

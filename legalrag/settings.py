@@ -108,8 +108,10 @@ class Settings(BaseSettings, ChatFields, EvalFields):
 
     # --- sources -----------------------------------------------------------------
     pile_of_law_data_files: str = Field(
-        default="hf://datasets/pile-of-law/pile-of-law/data/{split}.r_legaldvice.jsonl.xz",
-        description="Where pile-of-law's legal-advice files are ({split}: train or validation).",
+        default="hf://datasets/pile-of-law/pile-of-law/data/{split}.{subset}.jsonl.xz",
+        description="Where pile-of-law's files are ({split}: train or validation; {subset}: "
+        "the subset's file stem, e.g. uscode or courtlisteneropinions.*). A path without "
+        "{subset} names r_legaladvice's files only.",
     )
 
     # --- retrieval ---------------------------------------------------------------

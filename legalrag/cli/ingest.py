@@ -10,6 +10,7 @@ import typer
 from legalrag.cli import render
 from legalrag.cli.options import INDEX, JsonOpt, SharedOptions, setting_flag, shared_options
 from legalrag.errors import SourceError
+from legalrag.ingest.pile_of_law import DEFAULT_SUBSET, SUBSETS, subset_named
 
 if TYPE_CHECKING:
     from legalrag.ingest.run import Source
@@ -31,6 +32,12 @@ def ingest(
         typer.Option("--source", help="sample (default) or pile-of-law; not with PATH."),
     ] = None,
     split: Annotated[str, typer.Option(help="pile-of-law split: train or validation.")] = "train",
+    subset: Annotated[
+        str | None,
+        typer.Option(
+            help=f"pile-of-law subset ({DEFAULT_SUBSET} unless given): {', '.join(SUBSETS)}."
+        ),
+    ] = None,
     limit: Annotated[int | None, typer.Option(help="Read at most N records.")] = None,
     partition: Annotated[
         str, typer.Option(help="Ingest the deterministic share i/N of the records.")
@@ -48,6 +55,12 @@ def ingest(
     from legalrag.ingest.run import Source
 
     named = _named_source(source)
+    if subset is not None:
+        if named is not Source.pile_of_law:
+            raise SourceError(
+                "--subset names a pile-of-law subset: give it with --source pile-of-law"
+            )
+        subset_named(subset)  # an unknown one is a usage error before anything is loaded
     try:
         share = Partition.parse(partition)
     except ValueError as exc:
@@ -67,6 +80,7 @@ def ingest(
         source=named,
         path=path,
         split=split,
+        subset=subset,
         limit=limit,
         partition=share,
         quiet=quiet or as_json,
