@@ -20,7 +20,7 @@ import json
 import logging
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -28,6 +28,7 @@ from legalrag.ingest.chunking import Chunk, Chunker
 from legalrag.ingest.partition import WHOLE, Partition
 from legalrag.ingest.records import Rejected, SourceDocument
 from legalrag.store import ChunkMetadata, StoredChunk
+from legalrag.store.schema import embedded_text
 
 if TYPE_CHECKING:
     from legalrag.embedding import Embedder
@@ -226,12 +227,19 @@ class Ingestor:
 
         for offset in range(0, len(to_write), self.upsert_batch_size):
             part = to_write[offset : offset + self.upsert_batch_size]
-            vectors = self.embedder.embed_documents([chunk.text for chunk, _ in part])
+            metas = [_chunk_metadata(chunk, document) for chunk, document in part]
+            # The vector places the chunk in its document (title, section path); the
+            # stored text stays the document's own characters.
+            texts = [
+                embedded_text(chunk.text, meta)
+                for (chunk, _), meta in zip(part, metas, strict=True)
+            ]
+            vectors = self.embedder.embed_documents(texts)
             self.progress.advance("embed", len(part))
             self.store.upsert(
                 [
-                    StoredChunk(chunk.id, chunk.text, _chunk_metadata(chunk, document), vector)
-                    for (chunk, document), vector in zip(part, vectors, strict=True)
+                    StoredChunk(chunk.id, chunk.text, meta, vector)
+                    for (chunk, _), meta, vector in zip(part, metas, vectors, strict=True)
                 ]
             )
             self.progress.advance("write", len(part))
@@ -254,4 +262,5 @@ class Ingestor:
 
 
 def _chunk_metadata(chunk: Chunk, document: SourceDocument) -> ChunkMetadata:
-    return document.metadata(chunk_index=chunk.index, start=chunk.start, end=chunk.end)
+    meta = document.metadata(chunk_index=chunk.index, start=chunk.start, end=chunk.end)
+    return replace(meta, section=chunk.section)

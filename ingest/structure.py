@@ -25,7 +25,9 @@ import re
 from bisect import bisect_right
 from dataclasses import dataclass
 
-SEPARATOR = " \u203a "  # a single right-pointing angle quotation mark
+from legalrag.store.schema import PATH_SEPARATOR
+
+SEPARATOR = PATH_SEPARATOR
 LABEL_CHARS = 80
 """A heading's label in a section path is cut to about this many characters."""
 MIN_UNITS = 3

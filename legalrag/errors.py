@@ -88,6 +88,11 @@ class IndexMismatchError(StoreError):
     """The collection was built with another embedding model."""
 
 
+class IndexFormatError(IndexMismatchError):
+    """The collection's vectors were computed from another text format (an older
+    version): it can be read, not added to."""
+
+
 class IndexBusyError(StoreError):
     """Another process is already writing to the embedded index."""
 

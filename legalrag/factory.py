@@ -55,13 +55,14 @@ def open_store(settings: Settings, embedder: Embedder | None = None) -> ChunkSto
 
 def open_store_for_writing(settings: Settings, stamp: ModelStamp) -> ChunkStore:
     """The configured chunk store to ingest into (created on first use, stamped with
-    the model; another model's index is refused). :meth:`~ChunkStore.close` it."""
-    from legalrag.store import require_model
+    the model and text format; another model's or format's index is refused).
+    :meth:`~ChunkStore.close` it."""
+    from legalrag.store import require_writable
     from legalrag.store.chroma import ChromaChunkStore
 
     store = ChromaChunkStore.open_for_writing(settings.store, stamp)
     try:
-        require_model(store, stamp)
+        require_writable(store, stamp)
     except BaseException:
         store.close()
         raise

@@ -1,7 +1,13 @@
 """The chunk store: the protocol, the chunk schema and the filters (see protocol.py)."""
 
 from legalrag.store.filters import FILTER_COLUMNS, Filters
-from legalrag.store.protocol import ChunkStore, StoreInfo, describe_store, require_model
+from legalrag.store.protocol import (
+    ChunkStore,
+    StoreInfo,
+    describe_store,
+    require_model,
+    require_writable,
+)
 from legalrag.store.schema import ChunkMetadata, DenseHit, ModelStamp, StoredChunk
 
 __all__ = [
@@ -15,4 +21,5 @@ __all__ = [
     "StoredChunk",
     "describe_store",
     "require_model",
+    "require_writable",
 ]

@@ -14,7 +14,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from legalrag.errors import IndexMismatchError
+from legalrag.errors import IndexFormatError, IndexMismatchError
 from legalrag.store.filters import Filters
 from legalrag.store.schema import ChunkMetadata, DenseHit, ModelStamp, StoredChunk, Vector
 
@@ -31,7 +31,8 @@ class ChunkStore(Protocol):
 
     @property
     def model(self) -> ModelStamp | None:
-        """The embedding model that filled the collection (None: unrecorded)."""
+        """The embedding model that filled the collection, and the text format of its
+        vectors (None: unrecorded)."""
         ...
 
     @property
@@ -94,15 +95,36 @@ class ChunkStore(Protocol):
 
 
 def require_model(store: ChunkStore, wanted: ModelStamp) -> None:
-    """Refuse a collection that another embedding model filled."""
+    """Refuse a collection that another embedding model filled (whatever its text
+    format: an older index stays readable, its vectors compare with queries as ever)."""
     built = store.model
-    if built != wanted:
+    if built is None or (built.model_name, built.dimension) != (
+        wanted.model_name,
+        wanted.dimension,
+    ):
         built_name = None if built is None else built.model_name
         built_dim = None if built is None else built.dimension
         raise IndexMismatchError(
             f"collection {store.name!r} was built with embedding model {built_name!r} "
             f"({built_dim} dimensions), but the settings name {wanted.model_name!r} "
             f"({wanted.dimension} dimensions). Use the same model, or another --collection."
+        )
+
+
+def require_writable(store: ChunkStore, wanted: ModelStamp) -> None:
+    """Refuse to add chunks to a collection of another model or of another text format
+    (its chunks' vectors were computed from other text: the two would not compare)."""
+    require_model(store, wanted)
+    built = store.model
+    assert built is not None  # require_model refused an unrecorded one
+    if built.text_format != wanted.text_format:
+        raise IndexFormatError(
+            f"collection {store.name!r} at {store.location} holds vectors of text format "
+            f"{built.text_format}, from an older legalrag; this version embeds format "
+            f"{wanted.text_format} (the title and section path before each structured "
+            "chunk), and the two cannot share an index. It can still be searched; to add "
+            "to it, re-ingest everything into a fresh data dir (--data-dir or "
+            "LEGALRAG_DATA_DIR) or another --collection."
         )
 
 

@@ -25,9 +25,10 @@ DOWNLOADED = "downloaded"
 CHUNK_INDEX = "chunk_index"
 START = "start"
 END = "end"
+SECTION = "section"  # the section path of the chunk's first character (structured texts)
 
 STORED_KEYS = (DOCUMENT_ID, SOURCE, TITLE, URL, JURISDICTION, TOPIC, CREATED, CREATED_DAY)
-STORED_KEYS += (DOWNLOADED, CHUNK_INDEX, START, END)
+STORED_KEYS += (DOWNLOADED, CHUNK_INDEX, START, END, SECTION)
 """Every key :meth:`ChunkMetadata.to_store` may write."""
 
 SAMPLE_SOURCE = "sample"
@@ -38,6 +39,14 @@ Vector = Sequence[float]
 
 NO_DAY = -1
 """``created_day`` of a chunk without a date, where a number is needed (filter columns)."""
+
+TEXT_FORMAT = 2
+"""What a chunk's vector was computed from: 1, its bare text; 2, as 1, but a chunk
+with a section path has :func:`context_header` on a line before its text
+(:func:`embedded_text`). Recorded in the index: vectors of two formats do not mix."""
+
+PATH_SEPARATOR = " \u203a "
+"""Between the headings of a section path, and after the title in a header."""
 
 
 def day_number(iso_date: str) -> int:
@@ -51,6 +60,8 @@ class ModelStamp:
 
     model_name: str
     dimension: int
+    text_format: int = TEXT_FORMAT
+    """:data:`TEXT_FORMAT` of the vectors (an index from before formats were recorded: 1)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -80,6 +91,9 @@ class ChunkMetadata(DocumentSpan):
     source: str = ""
     downloaded: str = ""
     chunk_index: int = 0
+    section: str = ""
+    """The headings and numbered units over the chunk's first character, outermost
+    first, joined by :data:`PATH_SEPARATOR`; "" when the document has no structure."""
 
     @property
     def created_day(self) -> int | None:
@@ -101,6 +115,8 @@ class ChunkMetadata(DocumentSpan):
             meta[CREATED_DAY] = day_number(self.created)
         if self.downloaded:
             meta[DOWNLOADED] = self.downloaded
+        if self.section:
+            meta[SECTION] = self.section
         meta.update({CHUNK_INDEX: self.chunk_index, START: self.start, END: self.end})
         return meta
 
@@ -115,6 +131,28 @@ class ChunkMetadata(DocumentSpan):
             if f.name in meta
         }
         return cls(**{DOCUMENT_ID: "", **values})
+
+
+def context_header(title: str, section: str) -> str:
+    """What places a chunk in its document: its title, :data:`PATH_SEPARATOR`, its
+    section path (either alone when the other is empty; the title once when the path
+    already begins with it)."""
+    if section == title or section.startswith(title + PATH_SEPARATOR):
+        return section
+    return PATH_SEPARATOR.join(part for part in (title, section) if part)
+
+
+def embedded_text(text: str, meta: ChunkMetadata) -> str:
+    """What is embedded for a chunk (:data:`TEXT_FORMAT` 2): its text, after a line with
+    its :func:`context_header` when it has a section path.
+
+    The stored text, its span and what is quoted stay the document's own characters.
+    A chunk without a section path (a post) is embedded bare, as in format 1: a post's
+    title opens its text already, and the sample corpus's vectors stay as measured.
+    """
+    if not meta.section:
+        return text
+    return f"{context_header(meta.title, meta.section)}\n{text}"
 
 
 @dataclass(frozen=True)

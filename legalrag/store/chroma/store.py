@@ -40,6 +40,9 @@ log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
 _REVISION = "legalrag_metadata_revision"
+_TEXT_FORMAT = "legalrag_text_format"
+# A collection without the key was filled before formats were recorded: bare text.
+_UNRECORDED_FORMAT = 1
 T = TypeVar("T")
 
 
@@ -132,6 +135,9 @@ class ChromaChunkStore:
                         "embedding_model": stamp.model_name,
                         "embedding_dimension": stamp.dimension,
                         "legalrag_schema": SCHEMA_VERSION,
+                        # Only a new collection takes these: an existing one keeps its
+                        # own, which require_writable then compares.
+                        _TEXT_FORMAT: stamp.text_format,
                     },
                     configuration={"hnsw": {"space": "cosine"}},
                     # Never let Chroma attach its own embedder: it would download a model.
@@ -157,12 +163,13 @@ class ChromaChunkStore:
 
     @property
     def model(self) -> ModelStamp | None:
-        """The embedding model recorded in the collection's metadata."""
+        """The embedding model and text format recorded in the collection's metadata."""
         meta = self.collection.metadata or {}
         name, dimension = meta.get("embedding_model"), meta.get("embedding_dimension")
         if name is None or dimension is None:
             return None
-        return ModelStamp(str(name), int(dimension))
+        text_format = int(meta.get(_TEXT_FORMAT, _UNRECORDED_FORMAT))
+        return ModelStamp(str(name), int(dimension), text_format)
 
     @property
     def revision(self) -> str:
