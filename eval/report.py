@@ -34,7 +34,8 @@ CITATION_RATES = (
 )
 _GATE = re.compile(r"^\s*([a-z_]+(?:@\d+)?)\s*=\s*([0-9]*\.?[0-9]+)\s*$")
 _METRIC_NAME = re.compile(
-    r"^((recall|precision|ndcg|span_precision|span_recall)@\d+|mrr|refusal_rate"
+    r"^((recall|precision|ndcg|span_precision|span_recall|budget_recall|budget_document_recall)"
+    r"@\d+|mrr|refusal_rate"
     r"|false_refusal_rate|" + "|".join(CITATION_RATES + METRICS) + ")$"
 )
 # Lower is better for these; a gate on them fails when the figure is above the bound.

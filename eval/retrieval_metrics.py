@@ -11,6 +11,12 @@ retrieved characters that lie in a gold span, recall the share of gold character
 that were retrieved. Characters are counted once: our chunks overlap (the chunker
 repeats ``chunk_overlap`` tokens), and counting a repeated character twice would
 reward the overlap rather than the retrieval.
+
+Budget recall measures selection rather than ranking: of the sources a model is
+handed, taken in rank order, the first N characters (the last source cut short)
+are the span set, and recall is computed on it as above. Where gold is whole
+documents (no spans), it is the share of gold documents with a character inside
+the first N.
 """
 
 from __future__ import annotations
@@ -95,3 +101,26 @@ def spans_overlap(span: Span, gold: Iterable[Span]) -> bool:
     """Whether ``span`` shares at least one character with a gold span."""
     document_id, start, end = span
     return any(d == document_id and min(end, e) > max(start, s) for d, s, e in gold)
+
+
+def within_budget(spans: Sequence[Span], chars: int) -> list[Span]:
+    """The first ``chars`` characters of ``spans`` in order, the last span cut short."""
+    kept: list[Span] = []
+    left = chars
+    for document_id, start, end in spans:
+        if left <= 0:
+            break
+        take = min(end - start, left)
+        kept.append((document_id, start, start + take))
+        left -= take
+    return kept
+
+
+def budget_recall(sources: Sequence[Span], gold: Iterable[Span], chars: int) -> float:
+    """Share of gold characters inside the first ``chars`` characters of ``sources``."""
+    return span_precision_recall(within_budget(sources, chars), gold)[1]
+
+
+def budget_document_recall(sources: Sequence[Span], gold: set[str], chars: int) -> float:
+    """Share of gold documents with a character inside the first ``chars`` of ``sources``."""
+    return len(gold.intersection(d for d, _, _ in within_budget(sources, chars))) / len(gold)

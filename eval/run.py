@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING, Any
 from legalrag.eval.judge import METRICS, Judge, JudgeSample, make_judge
 from legalrag.eval.question_sets import DatasetError, EvalQuestion, QuestionSet
 from legalrag.eval.retrieval_metrics import (
+    budget_document_recall,
+    budget_recall,
     distinct,
     ndcg_at_k,
     precision_at_k,
@@ -48,6 +50,7 @@ class EvalContext:
 
     settings: Settings
     ranker: Retriever
+    selector: Retriever  # as `ask` and `retrieve` use it: what budget recall measures
     engine: AnswerEngine | None
     judge: Judge
     depth: int
@@ -77,10 +80,9 @@ def open_context(settings: Settings, *, embedder: Any = None) -> EvalContext:
     # the fusion at least as many candidates as the deepest cut-off.
     ranker = open_retriever(settings.model_copy(update={"retrieval_candidates": depth}), embedder)
     embedder = ranker.embedder or embedder
-    engine = None
-    if settings.eval_answers:
-        engine = make_engine(settings, open_retriever(settings, embedder))
-    return EvalContext(settings, ranker, engine, judge, depth)
+    selector = open_retriever(settings, embedder)
+    engine = make_engine(settings, selector) if settings.eval_answers else None
+    return EvalContext(settings, ranker, selector, engine, judge, depth)
 
 
 class _AnswersOff:
@@ -114,6 +116,28 @@ def _retrieval(question: EvalQuestion, context: EvalContext) -> dict[str, Any]:
             precision, recall = span_precision_recall(spans[:k], gold_spans)
             found[f"span_precision@{k}"] = round(precision, 4)
             found[f"span_recall@{k}"] = round(recall, 4)
+    found.update(_budget(question, context))
+    return found
+
+
+def _budget(question: EvalQuestion, context: EvalContext) -> dict[str, float]:
+    """Budget recall of the sources `retrieve` hands over, taken in rank order.
+
+    The gate is not applied, as for the ranking: this measures selection alone.
+    """
+    if not (question.gold_spans or question.gold_ids):
+        return {}
+    selected = context.selector.retrieve(question.question, gate=False).passages
+    in_rank_order = sorted(selected, key=lambda p: p.rank if p.rank is not None else 0)
+    sources = [(p.document_id, p.start, p.end) for p in in_rank_order]
+    found: dict[str, float] = {}
+    for chars in context.settings.eval_budget_chars:
+        if question.gold_spans:
+            gold = [(s.document_id, s.start, s.end) for s in question.gold_spans]
+            found[f"budget_recall@{chars}"] = round(budget_recall(sources, gold, chars), 4)
+        else:
+            value = budget_document_recall(sources, set(question.gold_ids), chars)
+            found[f"budget_document_recall@{chars}"] = round(value, 4)
     return found
 
 
@@ -209,6 +233,7 @@ def run_header(question_set: QuestionSet, settings: Settings) -> dict[str, Any]:
         "format": question_set.format,
         "eval_k": settings.eval_k,
         "eval_span_k": settings.eval_span_k,
+        "eval_budget_chars": settings.eval_budget_chars,
         "eval_answers": settings.eval_answers,
         "collection": settings.collection,
         "judge_base_url": settings.judge_base_url,

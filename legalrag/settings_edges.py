@@ -130,6 +130,12 @@ class EvalFields(BaseModel):
         min_length=1,
         description="Cut-offs of character-level span precision/recall (LegalBench-RAG).",
     )
+    eval_budget_chars: list[int] = Field(
+        default=[2_000, 8_000, 32_000],
+        min_length=1,
+        description="Budget recall cut-offs: gold characters within the first N characters "
+        "of the sources `retrieve` hands over.",
+    )
     eval_answers: bool = Field(
         default=True, description="Generate and verify answers (off: retrieval metrics only)."
     )
@@ -144,7 +150,7 @@ class EvalFields(BaseModel):
             raise ValueError("must start with http:// or https://")
         return value or None
 
-    @field_validator("eval_span_k")
+    @field_validator("eval_span_k", "eval_budget_chars")
     @classmethod
     def _check_span_k(cls, value: list[int]) -> list[int]:
         if any(k < 1 for k in value):
