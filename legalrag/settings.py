@@ -115,7 +115,23 @@ class Settings(BaseSettings, ChatFields, EvalFields):
     )
 
     # --- retrieval ---------------------------------------------------------------
-    retrieve_k: int = Field(default=5, ge=1, le=100, description="Sources given per question.")
+    retrieve_k: int = Field(
+        default=8,
+        ge=1,
+        le=100,
+        description="Most sources given per question (a source: one passage, or several "
+        "adjacent ones merged); the context budget usually stops first.",
+    )
+    source_per_document: int = Field(
+        default=8, ge=1, description="Most chunks one document may give to the sources."
+    )
+    source_diversity: float = Field(
+        default=0.0,
+        ge=0.0,
+        le=1.0,
+        description="Maximal marginal relevance's weight on novelty when choosing sources "
+        "(0: the ranking's order).",
+    )
     max_question_chars: int = Field(default=2000, ge=10)
     retrieval_dense: bool = Field(default=True, description="Use the embedding index.")
     retrieval_bm25: bool = Field(default=True, description="Use BM25 over the same chunks.")
@@ -128,6 +144,22 @@ class Settings(BaseSettings, ChatFields, EvalFields):
         description="Fuse a third ranking: candidates from the states the question names.",
     )
     jurisdiction_boost_weight: float = Field(default=0.5, gt=0, le=2)
+    document_naming: bool = Field(
+        default=True,
+        description="Fuse a ranking of the chunks of the documents a question names "
+        'by title, file name or party ("Consider Fiverr\'s privacy policy; ...").',
+    )
+    document_naming_weight: float = Field(default=1.0, gt=0, le=2)
+    document_naming_rare_share: float = Field(
+        default=0.01,
+        gt=0,
+        le=1,
+        description="A word names a document when at most this share of the documents' "
+        "names hold it.",
+    )
+    document_naming_max: int = Field(
+        default=3, ge=1, description="A question naming more documents than this names none."
+    )
     relevance_floor: float = Field(
         default=0.35,
         ge=-1.0,

@@ -72,12 +72,18 @@ class RetrievalSettings(SettingsGroup):
     }
 
     retrieve_k: int
+    source_per_document: int
+    source_diversity: float
     dense: bool
     bm25: bool
     candidates: int
     rrf_k: int
     jurisdiction_boost: bool
     jurisdiction_boost_weight: float
+    document_naming: bool
+    document_naming_weight: float
+    document_naming_rare_share: float
+    document_naming_max: int
     relevance_floor: float
     rerank_candidates: int
     context_max_tokens: int

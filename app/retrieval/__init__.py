@@ -4,7 +4,7 @@
 - :mod:`.bm25`: the BM25 index and its on-disk cache;
 - :mod:`.exact`: exact dense search over cached vectors (filtered questions);
 - :mod:`.fusion`: reciprocal rank fusion and the named-state ranking;
-- :mod:`.spans`: joining overlapping chunks into one exact span;
+- :mod:`.selection`: which ranked chunks become sources, merged into exact spans;
 - :mod:`.passages`: what a retrieval returns.
 
 Built from settings by :func:`legalrag.factory.open_retriever`.
@@ -15,7 +15,7 @@ from legalrag.app.retrieval.exact import exact_dense_search
 from legalrag.app.retrieval.fusion import Ranking, fuse
 from legalrag.app.retrieval.passages import RetrievalResult, RetrievedPassage, StageScores
 from legalrag.app.retrieval.retriever import Retriever
-from legalrag.app.retrieval.spans import merge_overlapping
+from legalrag.app.retrieval.selection import SelectionRules, select_sources
 from legalrag.store import Filters
 
 __all__ = [
@@ -26,9 +26,10 @@ __all__ = [
     "RetrievalResult",
     "RetrievedPassage",
     "Retriever",
+    "SelectionRules",
     "StageScores",
     "exact_dense_search",
     "fingerprint",
     "fuse",
-    "merge_overlapping",
+    "select_sources",
 ]

@@ -21,6 +21,7 @@ from types import ModuleType
 
 import numpy as np
 
+from legalrag.app.retrieval.naming import DocumentNames, name_text
 from legalrag.store import FILTER_COLUMNS, ChunkMetadata, ChunkStore, schema
 
 log = logging.getLogger(__name__)
@@ -29,6 +30,9 @@ PAGE_SIZE = 5000
 _IDS_FILE = "chunk_ids.json"
 _COLUMNS_FILE = "filter_columns.npz"
 _VECTORS_FILE = "vectors.npy"
+_NAMES_FOLDER = "names"  # the documents' name index (see naming.py)
+_NAME_IDS_FILE = "document_ids.json"
+_CHUNK_DOCUMENTS_FILE = "chunk_documents.npy"
 # Saved instead of the bm25s model when no chunk holds a word token (see BM25Index.build).
 _NO_WORDS_FILE = "no_words"
 
@@ -65,6 +69,8 @@ class _Chunks:
     texts: list[str]
     columns: dict[str, np.ndarray]
     vectors: np.ndarray | None
+    documents: list[str]  # each chunk's document id
+    names: dict[str, str]  # each document's name text
 
 
 def _read_chunks(store: ChunkStore) -> _Chunks:
@@ -73,11 +79,17 @@ def _read_chunks(store: ChunkStore) -> _Chunks:
     texts: list[str] = []
     values: dict[str, list] = {name: [] for name in FILTER_COLUMNS}
     pages_of_vectors: list[np.ndarray] = []
+    documents: list[str] = []
+    names: dict[str, str] = {}
     for page in store.pages(with_text=True, with_vectors=True, page_size=PAGE_SIZE):
         for chunk in page:
             meta = chunk.metadata
             ids.append(chunk.id)
             texts.append(searchable_text(chunk.text, meta))
+            documents.append(meta.document_id)
+            if meta.chunk_index == 0 or meta.document_id not in names:
+                opening = chunk.text if meta.chunk_index == 0 else ""
+                names[meta.document_id] = name_text(meta.document_id, meta.title, opening)
             values[schema.JURISDICTION].append(meta.jurisdiction)
             values[schema.TOPIC].append(meta.topic)
             day = meta.created_day
@@ -94,7 +106,7 @@ def _read_chunks(store: ChunkStore) -> _Chunks:
         vectors = np.concatenate(pages_of_vectors)
         # Unit length, so a dot product is the cosine similarity the store ranks by.
         vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
-    return _Chunks(ids, texts, columns, vectors)
+    return _Chunks(ids, texts, columns, vectors, documents, names)
 
 
 def _load_vectors(path: Path, count: int) -> np.ndarray | None:
@@ -106,6 +118,26 @@ def _load_vectors(path: Path, count: int) -> np.ndarray | None:
     if len(vectors) != count:
         raise ValueError("vectors and chunk ids differ in number")
     return vectors
+
+
+def _save_names(names: DocumentNames, folder: Path) -> None:
+    folder.mkdir()
+    if names.model is not None:
+        names.model.save(str(folder))
+    ids = json.dumps(names.document_ids)
+    (folder / _NAME_IDS_FILE).write_text(ids, encoding="utf-8")
+    np.save(folder / _CHUNK_DOCUMENTS_FILE, names.chunk_documents)
+
+
+def _load_names(folder: Path, count: int) -> DocumentNames:
+    """The saved name index; a cache from before it existed raises (and is rebuilt)."""
+    document_ids = json.loads((folder / _NAME_IDS_FILE).read_text(encoding="utf-8"))
+    chunk_documents = np.load(folder / _CHUNK_DOCUMENTS_FILE)
+    if len(chunk_documents) != count:
+        raise ValueError("name index and chunk ids differ in number")
+    has_words = (folder / "params.index.json").is_file()
+    model = _bm25s().BM25.load(str(folder)) if has_words else None
+    return DocumentNames(document_ids, model, chunk_documents, _tokenize)
 
 
 def fingerprint(chunk_ids: list[str], revision: str = "") -> str:
@@ -136,6 +168,7 @@ class BM25Index:
         chunk_ids: list[str],
         columns: dict[str, np.ndarray],
         vectors: np.ndarray | None = None,
+        names: DocumentNames | None = None,
     ) -> None:
         self._model = model
         """The bm25s model; None when no chunk holds a word (it then finds nothing)."""
@@ -145,6 +178,8 @@ class BM25Index:
         self.vectors = vectors
         """Each chunk's vector from the index, unit length, in ``chunk_ids`` order
         (memory-mapped from the cache; None when not kept)."""
+        self.names = names
+        """The documents by name, to find those a question names (None: not built)."""
 
     @classmethod
     def build(
@@ -153,17 +188,23 @@ class BM25Index:
         texts: list[str],
         columns: dict[str, np.ndarray],
         vectors: np.ndarray | None = None,
+        documents: list[str] | None = None,
+        names: dict[str, str] | None = None,
     ) -> BM25Index:
-        """Index ``texts`` (one per chunk id, with its filter ``columns`` and ``vectors``)."""
+        """Index ``texts`` (one per chunk id, with its filter ``columns`` and ``vectors``),
+        and, given each chunk's document and each document's name text, the names."""
+        named = None
+        if documents is not None and names is not None:
+            named = DocumentNames.build(documents, names, _bm25s(), _tokenize)
         tokens = _tokenize(texts)
         if not any(tokens):
             # Chunks of punctuation, numbers of one digit or stopwords only: bm25s cannot
             # index a corpus without one token (max() of an empty vocabulary, which failed
             # every retrieve). Such an index scores nothing; the dense stage still runs.
-            return cls(None, chunk_ids, columns, vectors)
+            return cls(None, chunk_ids, columns, vectors, named)
         model = _bm25s().BM25()
         model.index(tokens, show_progress=False)
-        return cls(model, chunk_ids, columns, vectors)
+        return cls(model, chunk_ids, columns, vectors, named)
 
     @classmethod
     def for_store(cls, store: ChunkStore, cache_root: Path) -> BM25Index:
@@ -179,11 +220,14 @@ class BM25Index:
                 vectors = _load_vectors(folder / _VECTORS_FILE, len(cached_ids))
                 no_words = (folder / _NO_WORDS_FILE).is_file()
                 model = None if no_words else bm25s.BM25.load(str(folder))
-                return cls(model, cached_ids, columns, vectors)
+                names = _load_names(folder / _NAMES_FOLDER, len(cached_ids))
+                return cls(model, cached_ids, columns, vectors, names)
             except (OSError, ValueError, KeyError) as exc:  # damaged or older: rebuilt
                 log.warning("BM25 cache at %s unreadable (%s); rebuilding", folder, exc)
         chunks = _read_chunks(store)
-        index = cls.build(chunks.ids, chunks.texts, chunks.columns, chunks.vectors)
+        index = cls.build(
+            chunks.ids, chunks.texts, chunks.columns, chunks.vectors, chunks.documents, chunks.names
+        )
         index._save(folder)
         # Served from the saved file, as after a reload: the array read from the store
         # (1.5 GB at a million chunks) need not stay resident.
@@ -204,6 +248,8 @@ class BM25Index:
         vectors = self.vectors if self.vectors is not None else np.zeros((0, 0), np.float32)
         np.save(partial / _VECTORS_FILE, vectors)
         (partial / _IDS_FILE).write_text(json.dumps(self.chunk_ids), encoding="utf-8")
+        if self.names is not None:
+            _save_names(self.names, partial / _NAMES_FOLDER)
         for stale in folder.parent.iterdir():  # older fingerprints are of no more use
             if stale != partial:
                 shutil.rmtree(stale, ignore_errors=True)

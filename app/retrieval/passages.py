@@ -31,6 +31,9 @@ class RetrievedPassage(DocumentSpan):
     text: str
     score: float
     stages: StageScores | None = None
+    # Where source selection chose it (1: first). Sources are handed over grouped by
+    # document and in document order; this keeps the order of merit beside that.
+    rank: int | None = None
     # The index's own vectors of the chunks ``text`` is made of (one, or several once
     # merged with overlapping siblings): verification scores a sentence against them
     # instead of embedding the passage again.
@@ -42,6 +45,7 @@ class RetrievedPassage(DocumentSpan):
         chunk: StoredChunk,
         stages: StageScores,
         vectors: tuple[Sequence[float], ...] = (),
+        rank: int | None = None,
     ) -> RetrievedPassage:
         """The passage for a stored chunk (its text and span as given)."""
         return cls(
@@ -51,6 +55,7 @@ class RetrievedPassage(DocumentSpan):
             score=round(stages.fused, 6),
             stages=stages,
             vectors=vectors,
+            rank=rank,
         )
 
     def as_dict(self) -> dict[str, Any]:

@@ -19,8 +19,9 @@ from legalrag.app.refusal import REFUSAL
 from legalrag.app.retrieval.bm25 import BM25Index
 from legalrag.app.retrieval.exact import exact_dense_search
 from legalrag.app.retrieval.fusion import Ranking, fuse, named_state_ranking
+from legalrag.app.retrieval.naming import NamingRules
 from legalrag.app.retrieval.passages import RetrievalResult, RetrievedPassage, StageScores
-from legalrag.app.retrieval.spans import chunks_inside, merge_overlapping
+from legalrag.app.retrieval.selection import SelectionRules, select_sources
 from legalrag.store import ChunkStore, Filters, StoredChunk
 
 if TYPE_CHECKING:
@@ -37,6 +38,8 @@ class _Candidates:
     dense_hits: dict[str, tuple[float, int]] = field(default_factory=dict)
     bm25_hits: dict[str, tuple[float, int]] = field(default_factory=dict)
     vectors: dict[str, Sequence[float]] = field(default_factory=dict)
+    query_vector: Sequence[float] | None = None
+    named: list[str] = field(default_factory=list)  # chunks of the documents named
 
     def keep(self, chunk: StoredChunk) -> None:
         self.found[chunk.id] = chunk
@@ -72,14 +75,22 @@ class Retriever:
         return self._bm25
 
     def retrieve(
-        self, question: str, *, k: int | None = None, filters: Filters | None = None
+        self,
+        question: str,
+        *,
+        k: int | None = None,
+        filters: Filters | None = None,
+        gate: bool = True,
     ) -> RetrievalResult:
-        """Up to ``k`` sources from distinct documents, best first."""
+        """Up to ``k`` sources within the context budget (see :mod:`.selection`).
+
+        ``gate=False`` as for :meth:`rank_chunks` (an evaluation of selection alone).
+        """
         k = k or self.settings.retrieve_k
         result = RetrievalResult(question=question, filters=filters or Filters())
-        ranking = self._rank(result, gate=True)
+        ranking = self._rank(result, gate=gate)
         if ranking is not None:
-            result.passages = self._distinct_documents(ranking, k)
+            result.passages = self._select(ranking, k)
         return result
 
     def rank_chunks(
@@ -138,6 +149,8 @@ class Retriever:
                     return None
         if bm25 is not None:
             self._bm25_stage(question, bm25, allowed, candidates)
+            if self.settings.document_naming and bm25.names is not None:
+                self._named_stage(question, bm25, allowed, candidates)
         return self._fuse(question, candidates)
 
     def _dense_stage(
@@ -149,6 +162,7 @@ class Retriever:
     ) -> None:
         assert self.embedder is not None
         query_vector = self.embedder.embed_query(question)
+        candidates.query_vector = query_vector
         k = self.settings.candidates
         bm25 = self.bm25
         if allowed is not None and bm25 is not None and bm25.vectors is not None:
@@ -182,6 +196,35 @@ class Retriever:
             for chunk in got.values():
                 candidates.keep(chunk)
 
+    def _named_stage(
+        self, question: str, bm25: BM25Index, allowed: np.ndarray | None, candidates: _Candidates
+    ) -> None:
+        """Both stages again, within the documents the question names (see naming.py)."""
+        assert bm25.names is not None
+        rules = NamingRules(
+            self.settings.document_naming_rare_share, self.settings.document_naming_max
+        )
+        documents = bm25.names.named(question, rules)
+        if not documents:
+            return
+        inside = bm25.names.chunk_mask(documents)
+        if allowed is not None:
+            inside &= allowed
+        if not inside.any():
+            return
+        k = self.settings.candidates
+        rankings = [[hit.chunk_id for hit in bm25.search(question, k, inside)]]
+        if candidates.query_vector is not None and bm25.vectors is not None:
+            best = exact_dense_search(bm25.vectors, candidates.query_vector, inside, k)
+            rankings.append([bm25.chunk_ids[row] for row, _ in best])
+        fused = fuse(rankings, self.settings.rrf_k, [1.0] * len(rankings))
+        candidates.named = sorted(fused, key=lambda c: -fused[c])
+        missing = [c for c in candidates.named if c not in candidates.found]
+        if missing:
+            got = self.store.get(missing, with_vectors=self.embedder is not None)
+            for chunk in got.values():
+                candidates.keep(chunk)
+
     def _fuse(self, question: str, candidates: _Candidates) -> Ranking:
         dense, bm25 = candidates.dense_hits, candidates.bm25_hits
         rankings = [
@@ -194,6 +237,9 @@ class Retriever:
             if local:
                 rankings.append(local)
                 weights.append(self.settings.jurisdiction_boost_weight)
+        if candidates.named:
+            rankings.append(candidates.named)
+            weights.append(self.settings.document_naming_weight)
         fused = fuse(rankings, self.settings.rrf_k, weights)
         ranked = [c for c in sorted(fused, key=lambda c: -fused[c]) if c in candidates.found]
         reranked = self._rerank(question, ranked, candidates.found) if self.reranker else {}
@@ -213,32 +259,12 @@ class Retriever:
 
     # --- choosing the sources ---------------------------------------------------------
 
-    def _distinct_documents(self, ranking: Ranking, k: int) -> list[RetrievedPassage]:
-        """One source for each of the first ``k`` documents, within the token budget.
-
-        A source is the document's best chunk, grown by the other retrieved chunks
-        of that document that overlap it, so the model sees distinct documents.
-        """
-        passages: list[RetrievedPassage] = []
-        seen_documents: set[str] = set()
-        budget = self.settings.context_max_tokens
-        by_document: dict[str, list[StoredChunk]] = {}
-        for chunk in ranking.found.values():
-            by_document.setdefault(chunk.metadata.document_id, []).append(chunk)
-        for chunk_id in ranking.ranked:
-            chunk = ranking.found[chunk_id]
-            document_id = chunk.metadata.document_id
-            if document_id in seen_documents:
-                continue
-            siblings = by_document[document_id]
-            merged = merge_overlapping(chunk, siblings)
-            cost = self.count_tokens(merged.text)
-            if passages and cost > budget:
-                break
-            vectors = ranking.vectors_of(chunks_inside(merged, siblings))
-            passages.append(RetrievedPassage.of(merged, ranking.stages(chunk_id), vectors))
-            seen_documents.add(document_id)
-            budget -= cost
-            if len(passages) == k:
-                break
-        return passages
+    def _select(self, ranking: Ranking, k: int) -> list[RetrievedPassage]:
+        rules = SelectionRules(
+            max_sources=k,
+            budget_tokens=self.settings.context_max_tokens,
+            per_document=self.settings.source_per_document,
+            diversity=self.settings.source_diversity,
+            rrf_k=self.settings.rrf_k,
+        )
+        return select_sources(ranking, rules, self.count_tokens)

@@ -1,0 +1,104 @@
+"""Which documents a question names: "Consider Fiverr's privacy policy; ...".
+
+Lawyers ask about one document by its title or its parties. Each document gets a
+short name text: its title, its id (a file's path, split into words) and the
+opening of its first chunk, where a contract names its parties and a policy its
+company. A question names a document when it shares with that name text a word
+that is rare among the corpus's names (few documents have it: "Fiverr", "CopAcc",
+never "agreement"). When only a few documents are named that way, the retriever
+searches their chunks as a ranking of its own and fuses it (see
+:mod:`legalrag.app.retrieval.retriever`).
+
+Written here rather than taken from a library: what is needed is a document
+frequency over a few words per document, which the BM25 package already
+computes; an entity linker would need a model and knows nothing of file names.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+# How much of a document's first chunk its name text keeps: a contract names its
+# parties, and a policy its company, in the first lines.
+OPENING_CHARS = 400
+_ID_SEPARATORS = re.compile(r"[/\\_.\-:]+")
+
+
+@dataclass(frozen=True)
+class NamingRules:
+    """When a word names a document, and how many documents may be named at once."""
+
+    rare_share: float  # a naming word is in at most this share of the documents' names
+    max_documents: int  # more documents named than this: the question names none
+
+
+def name_text(document_id: str, title: str, opening: str) -> str:
+    """What a document is called: title, id as words, and the opening of its text."""
+    return f"{title} {_ID_SEPARATORS.sub(' ', document_id)} {opening[:OPENING_CHARS]}"
+
+
+class DocumentNames:
+    """The documents of one index by name, with each chunk's document (BM25 order)."""
+
+    def __init__(
+        self,
+        document_ids: list[str],
+        model: Any | None,
+        chunk_documents: np.ndarray,
+        tokenize: Any,
+    ) -> None:
+        self.document_ids = document_ids
+        self._number = {d: n for n, d in enumerate(document_ids)}
+        self.model = model  # bm25s over the name texts; None: no name holds a word
+        self.chunk_documents = chunk_documents
+        """For each chunk (in the BM25 index's order), its document's number."""
+        self._tokenize = tokenize
+
+    @classmethod
+    def build(
+        cls,
+        chunk_documents: Sequence[str],
+        names: dict[str, str],
+        bm25s: Any,
+        tokenize: Any,
+    ) -> DocumentNames:
+        """From each chunk's document id (in index order) and each document's name text."""
+        document_ids = list(names)
+        number = {d: n for n, d in enumerate(document_ids)}
+        of_chunk = np.asarray([number[d] for d in chunk_documents], dtype=np.int32)
+        tokens = tokenize([names[d] for d in document_ids])
+        model = None
+        if any(tokens):
+            model = bm25s.BM25()
+            model.index(tokens, show_progress=False)
+        return cls(document_ids, model, of_chunk, tokenize)
+
+    def named(self, question: str, rules: NamingRules) -> list[str]:
+        """The documents the question names (none when it names none, or too many)."""
+        if self.model is None or not self.document_ids:
+            return []
+        total = len(self.document_ids)
+        rare = max(1.0, rules.rare_share * total)
+        hits = np.zeros(total, dtype=np.int32)
+        for word in dict.fromkeys(self._tokenize([question])[0]):
+            present = np.asarray(self.model.get_scores([word])) > 0
+            count = int(present.sum())
+            if 0 < count <= rare:
+                hits += present
+        best = int(hits.max(initial=0))
+        if best == 0:
+            return []
+        named = np.flatnonzero(hits == best)
+        if len(named) > rules.max_documents:
+            return []
+        return [self.document_ids[n] for n in named]
+
+    def chunk_mask(self, document_ids: Sequence[str]) -> np.ndarray:
+        """True for the chunks (BM25 order) of those documents."""
+        wanted = [self._number[d] for d in document_ids if d in self._number]
+        return np.isin(self.chunk_documents, wanted)
