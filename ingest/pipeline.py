@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
@@ -117,7 +117,10 @@ class Ingestor:
         progress: IngestProgress,
         partition: Partition = WHOLE,
         rejects_log: Path | None = None,
+        summarise: Callable[[str, str], str] | None = None,
     ) -> None:
+        """``summarise``: ``(title, text) -> summary`` of a document, put before each of
+        its chunks when embedded (summary-augmented chunking); None: no summaries."""
         self.store = store
         self.embedder = embedder
         self.chunker = chunker
@@ -127,6 +130,7 @@ class Ingestor:
         self.progress = progress
         self.partition = partition
         self.rejects_log = rejects_log
+        self.summarise = summarise
         self.report = IngestReport()
 
     def run(self, items: Iterable[SourceDocument | Rejected]) -> IngestReport:
@@ -212,7 +216,11 @@ class Ingestor:
                 wanted.add(chunk.id)
                 if chunk.id not in existing:
                     to_write.append((chunk, document))
-                elif existing[chunk.id] != (meta := _chunk_metadata(chunk, document)):
+                    continue
+                # The summary it was embedded with stays (no model call for a chunk
+                # already indexed); the rest of its metadata is compared.
+                meta = replace(_chunk_metadata(chunk, document), summary=existing[chunk.id].summary)
+                if existing[chunk.id] != meta:
                     # Ids hash the document id and the text only: a record corrected in
                     # its jurisdiction, date or URL keeps its ids, so its metadata is
                     # rewritten here (the vectors stay right: the text is the same).
@@ -225,9 +233,15 @@ class Ingestor:
         self.progress.advance("embed", already)
         self.progress.advance("write", already)
 
+        summaries = self._summaries(to_write)
         for offset in range(0, len(to_write), self.upsert_batch_size):
             part = to_write[offset : offset + self.upsert_batch_size]
-            metas = [_chunk_metadata(chunk, document) for chunk, document in part]
+            metas = [
+                replace(
+                    _chunk_metadata(chunk, document), summary=summaries.get(chunk.document_id, "")
+                )
+                for chunk, document in part
+            ]
             # The vector places the chunk in its document (title, section path); the
             # stored text stays the document's own characters.
             texts = [
@@ -259,6 +273,13 @@ class Ingestor:
             already,
             len(stale),
         )
+
+    def _summaries(self, to_write: list[tuple[Chunk, SourceDocument]]) -> dict[str, str]:
+        """One summary per document that has chunks to embed (none without a summariser)."""
+        if self.summarise is None:
+            return {}
+        documents = {document.document_id: document for _, document in to_write}
+        return {key: self.summarise(doc.title, doc.text) for key, doc in documents.items()}
 
 
 def _chunk_metadata(chunk: Chunk, document: SourceDocument) -> ChunkMetadata:

@@ -141,6 +141,8 @@ def _run(
     console: Console | None,
     documents_total: int | None,
 ) -> IngestReport:
+    from legalrag.factory import make_summariser
+
     chunker = Chunker(
         embedder.count_tokens,
         chunk_size=settings.chunk_size,
@@ -155,6 +157,7 @@ def _run(
             chunker=chunker,
             write_batch_size=settings.write_batch_size,
             progress=progress,
+            summarise=make_summariser(settings),
             partition=partition,
             rejects_log=settings.logs_dir / f"ingest-{stamp}-rejected.jsonl",
         )

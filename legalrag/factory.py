@@ -138,6 +138,16 @@ def make_generator(settings: Settings) -> Generator:
     return ExtractiveGenerator()
 
 
+def make_summariser(settings: Settings) -> Callable[[str, str], str] | None:
+    """Ingest's ``(title, text) -> summary`` when ``ingest_summaries`` is on: the answer
+    model's (``prompts/summary.j2``); None when off."""
+    if not (settings.ingest_summaries and settings.llm.base_url):
+        return None
+    from legalrag.app.summaries import SUMMARY_MAX_TOKENS, ModelSummariser
+
+    return ModelSummariser(make_generator(settings), max_tokens=SUMMARY_MAX_TOKENS)
+
+
 def make_support_checker(
     settings: Settings, embedder: Embedder | None, generator: Generator
 ) -> SupportChecker:

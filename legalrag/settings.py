@@ -105,6 +105,11 @@ class Settings(BaseSettings, ChatFields, EvalFields):
     max_document_chars: int = Field(
         default=2_000_000, ge=1, description="Longer records are skipped as malformed."
     )
+    ingest_summaries: bool = Field(
+        default=False,
+        description="Embed each chunk after a model's short summary of its document "
+        "(summary-augmented chunking; one call to llm_base_url per document ingested).",
+    )
 
     # --- sources -----------------------------------------------------------------
     pile_of_law_data_files: str = Field(
@@ -266,6 +271,8 @@ class Settings(BaseSettings, ChatFields, EvalFields):
             raise ValueError("reranker = llm needs llm_base_url")
         if self.support_check == "llm" and not self.llm_base_url:
             raise ValueError("support_check = llm needs llm_base_url")
+        if self.ingest_summaries and not self.llm_base_url:
+            raise ValueError("ingest_summaries needs llm_base_url (the model that summarises)")
         return self
 
     @model_validator(mode="after")

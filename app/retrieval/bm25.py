@@ -58,9 +58,10 @@ def searchable_text(text: str, meta: ChunkMetadata) -> str:
     does (measured on the sample questions: top-1 0.855 -> 0.909). A clause rarely
     repeats the heading it sits under. The header is the embedder's
     (:func:`~legalrag.store.schema.context_header`); without a section path it is the
-    title alone, as before.
+    title alone, as before. A document's summary (``ingest_summaries``) comes last.
     """
-    return f"{schema.context_header(meta.title, meta.section)} {meta.jurisdiction}\n{text}"
+    header = f"{schema.context_header(meta.title, meta.section)} {meta.jurisdiction}"
+    return f"{header} {meta.summary}\n{text}" if meta.summary else f"{header}\n{text}"
 
 
 @dataclass

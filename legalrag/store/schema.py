@@ -26,9 +26,10 @@ CHUNK_INDEX = "chunk_index"
 START = "start"
 END = "end"
 SECTION = "section"  # the section path of the chunk's first character (structured texts)
+SUMMARY = "summary"  # the document's summary, when ingest was asked to write them
 
 STORED_KEYS = (DOCUMENT_ID, SOURCE, TITLE, URL, JURISDICTION, TOPIC, CREATED, CREATED_DAY)
-STORED_KEYS += (DOWNLOADED, CHUNK_INDEX, START, END, SECTION)
+STORED_KEYS += (DOWNLOADED, CHUNK_INDEX, START, END, SECTION, SUMMARY)
 """Every key :meth:`ChunkMetadata.to_store` may write."""
 
 SAMPLE_SOURCE = "sample"
@@ -94,6 +95,9 @@ class ChunkMetadata(DocumentSpan):
     section: str = ""
     """The headings and numbered units over the chunk's first character, outermost
     first, joined by :data:`PATH_SEPARATOR`; "" when the document has no structure."""
+    summary: str = ""
+    """A model's few-sentence summary of the whole document (``ingest_summaries``), ""
+    without one: the same for every chunk of a document."""
 
     @property
     def created_day(self) -> int | None:
@@ -117,6 +121,8 @@ class ChunkMetadata(DocumentSpan):
             meta[DOWNLOADED] = self.downloaded
         if self.section:
             meta[SECTION] = self.section
+        if self.summary:
+            meta[SUMMARY] = self.summary
         meta.update({CHUNK_INDEX: self.chunk_index, START: self.start, END: self.end})
         return meta
 
@@ -144,15 +150,15 @@ def context_header(title: str, section: str) -> str:
 
 def embedded_text(text: str, meta: ChunkMetadata) -> str:
     """What is embedded for a chunk (:data:`TEXT_FORMAT` 2): its text, after a line with
-    its :func:`context_header` when it has a section path.
+    its :func:`context_header` when it has a section path, after its document's summary
+    when there is one.
 
     The stored text, its span and what is quoted stay the document's own characters.
     A chunk without a section path (a post) is embedded bare, as in format 1: a post's
     title opens its text already, and the sample corpus's vectors stay as measured.
     """
-    if not meta.section:
-        return text
-    return f"{context_header(meta.title, meta.section)}\n{text}"
+    header = context_header(meta.title, meta.section) if meta.section else ""
+    return "\n".join(line for line in (meta.summary, header, text) if line)
 
 
 @dataclass(frozen=True)
