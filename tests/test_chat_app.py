@@ -122,7 +122,7 @@ def test_each_answered_question_is_one_audit_line_without_secrets(
     line = lines[-1]
     assert line["user"] == "alice" and line["question"] == QUESTION
     assert line["filters"] == {"jurisdiction": "TX"} and line["k"] == 3
-    assert line["model"] == "fake-r1-distill" and line["prompt_version"] == "answer-v1"
+    assert line["model"] == "fake-r1-distill" and line["prompt_version"] == "answer-v2"
     assert line["source_ids"] and len(line["source_ids"]) <= 3
     assert [(c["marker"], c["verdict"]) for c in line["citations"]] == [
         (1, "supported"),
@@ -205,7 +205,7 @@ def test_healthz_reports_a_real_retrieval_without_login(backend: ChatBackend) ->
         "model": "fake-r1-distill",
         "ready": True,
     }
-    assert body["prompt_version"] == "answer-v1"
+    assert body["prompt_version"] == "answer-v2"
     assert API_KEY not in response.text and "open-sesame" not in response.text
 
 

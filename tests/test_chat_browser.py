@@ -166,7 +166,7 @@ def test_a_question_streams_cites_and_shows_the_cited_span(
     expect(page.locator("#sample-banner")).to_contain_text("Illustrative sample corpus")
     expect(page.locator("#not-advice")).to_contain_text("not legal advice")
     expect(page.locator("#footer")).to_contain_text("fake-r1-distill")
-    expect(page.locator("#footer")).to_contain_text("answer-v1")
+    expect(page.locator("#footer")).to_contain_text("answer-v2")
 
     served.fake.script = Script(answer=ANSWER, reasoning=REASONING, chunk_size=6, delay_s=0.03)
     page.evaluate(RECORD_CHANGES)

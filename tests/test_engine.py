@@ -72,7 +72,7 @@ def test_reasoning_is_kept_apart_in_each_form(
     assert "<think>" not in result.answer and "</think>" not in result.answer
     assert "".join(e.text for e in events if isinstance(e, Reasoning)).strip() == REASONING
     assert not result.truncated and result.model == "fake-r1-distill"
-    assert result.prompt_version == "answer-v1"
+    assert result.prompt_version == "answer-v2"
     sent = fake.requests[-1]
     assert [m["role"] for m in sent["messages"]] == ["user"]  # no system prompt
     assert (sent["temperature"], sent["top_p"], sent["stream"]) == (0.6, 0.95, True)

@@ -27,6 +27,9 @@ import numpy as np
 # parties, and a policy its company, in the first lines.
 OPENING_CHARS = 400
 _ID_SEPARATORS = re.compile(r"[/\\_.\-:]+")
+# Names are written with capitals ("Fiverr", "CopAcc", "OISAIR PROJECT"); the rest of
+# a question ("shall not reverse engineer") is what it asks, not whom it names.
+_CAPITALISED = re.compile(r"\b[^\W\d_][\w'’&.-]*")
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,11 @@ class NamingRules:
 def name_text(document_id: str, title: str, opening: str) -> str:
     """What a document is called: title, id as words, and the opening of its text."""
     return f"{title} {_ID_SEPARATORS.sub(' ', document_id)} {opening[:OPENING_CHARS]}"
+
+
+def naming_words(question: str) -> str:
+    """The question's words that could name something: those written with a capital."""
+    return " ".join(w for w in _CAPITALISED.findall(question) if w[0].isupper())
 
 
 class DocumentNames:
@@ -85,7 +93,7 @@ class DocumentNames:
         total = len(self.document_ids)
         rare = max(1.0, rules.rare_share * total)
         hits = np.zeros(total, dtype=np.int32)
-        for word in dict.fromkeys(self._tokenize([question])[0]):
+        for word in dict.fromkeys(self._tokenize([naming_words(question)])[0]):
             present = np.asarray(self.model.get_scores([word])) > 0
             count = int(present.sum())
             if 0 < count <= rare:

@@ -20,7 +20,7 @@ works by passage:
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -183,10 +183,15 @@ def _passages(selection: _Selection, ranking: Ranking) -> list[RetrievedPassage]
     for document_id in documents:
         for span in spans_of[document_id]:
             best = min(span.chunk_ids, key=lambda c: selection.merit[c])
-            first = ranking.found[best]
-            merged = StoredChunk(
-                best, span.text, first.metadata.with_span(span.start, span.end), first.vector
+            chunk = ranking.found[best]
+            # The section path is that of the span's first character.
+            opening = min(
+                (ranking.found[c] for c in span.chunk_ids), key=lambda c: c.metadata.start
             )
+            meta = replace(
+                chunk.metadata.with_span(span.start, span.end), section=opening.metadata.section
+            )
+            merged = StoredChunk(best, span.text, meta, chunk.vector)
             passages.append(
                 RetrievedPassage.of(
                     merged,

@@ -79,6 +79,9 @@ class DocumentSpan:
     """The document's date, ISO (``2021-03-04``), or "" when it has none."""
     start: int = 0
     end: int = 0
+    section: str = ""
+    """The headings and numbered units over the span's first character, outermost
+    first, joined by :data:`PATH_SEPARATOR`; "" when the document has no structure."""
 
     def span_facts(self) -> dict[str, Any]:
         """These fields alone, to build another kind of span from this one."""
@@ -92,9 +95,6 @@ class ChunkMetadata(DocumentSpan):
     source: str = ""
     downloaded: str = ""
     chunk_index: int = 0
-    section: str = ""
-    """The headings and numbered units over the chunk's first character, outermost
-    first, joined by :data:`PATH_SEPARATOR`; "" when the document has no structure."""
     summary: str = ""
     """A model's few-sentence summary of the whole document (``ingest_summaries``), ""
     without one: the same for every chunk of a document."""
