@@ -246,6 +246,7 @@ def test_legalbench_rag_span_scores_on_a_hand_made_corpus(tmp_path: Path) -> Non
         ["eval", "--dataset", str(dataset), "--out", str(out), "--no-answers", "--k", "2"],
         data_dir,
         LEGALRAG_EVAL_SPAN_K="[1, 2, 4]",
+        LEGALRAG_EVAL_BUDGET_CHARS="[100, 800]",
     )
     assert result.exit_code == 0, result.output
     report = json.loads((out / "report.json").read_text())
@@ -275,6 +276,15 @@ def test_legalbench_rag_span_scores_on_a_hand_made_corpus(tmp_path: Path) -> Non
     assert figures["span_precision@4"]["value"] == pytest.approx(0.14583, abs=1e-4)
     # Document level at k=2: nc has 1 gold document in 2 places, dep 2 in 2.
     assert figures["precision@2"]["value"] == pytest.approx(0.75)
+    # Budget recall, what `retrieve` hands over in rank order: nc's first 100 characters
+    # (noncompete[0, 100)) hold none of its gold, 800 hold all of it; dep's first 100
+    # are tx-deposit's gold half, 800 add ca-deposit's.
+    assert (nc["retrieval"]["budget_recall@100"], nc["retrieval"]["budget_recall@800"]) == (0, 1)
+    assert (dep["retrieval"]["budget_recall@100"], dep["retrieval"]["budget_recall@800"]) == (
+        0.5,
+        1,
+    )
+    assert figures["budget_recall@100"]["value"] == pytest.approx(0.25)
     assert figures["faithfulness"]["skipped"].startswith("skipped: answers not generated")
 
 

@@ -14,6 +14,8 @@ from legalrag.eval.corpus import contractnli_as_legalbench_rag, obliqa_records
 from legalrag.eval.question_sets import DatasetError, GoldSpan, load_question_set
 from legalrag.eval.report import Gate, parse_gates, summarise
 from legalrag.eval.retrieval_metrics import (
+    budget_document_recall,
+    budget_recall,
     ndcg_at_k,
     precision_at_k,
     recall_at_k,
@@ -66,6 +68,17 @@ def test_span_precision_recall_by_hand() -> None:
     assert span_precision_recall([], gold) == (0.0, 0.0)
     assert spans_overlap(("a.txt", 199, 300), gold)
     assert not spans_overlap(("a.txt", 200, 300), gold)  # end is exclusive
+
+
+def test_budget_recall_counts_the_first_characters_in_rank_order() -> None:
+    gold = [("a.txt", 100, 200)]
+    sources = [("b.txt", 0, 300), ("a.txt", 50, 250)]  # rank order
+    assert budget_recall(sources, gold, 300) == 0.0  # b fills the whole budget
+    # 300 of b, then a's first 100: a[50, 150), which holds 50 gold characters.
+    assert budget_recall(sources, gold, 400) == pytest.approx(0.5)
+    assert budget_recall(sources, gold, 10_000) == 1.0
+    assert budget_document_recall(sources, {"a.txt", "c.txt"}, 301) == 0.5
+    assert budget_document_recall(sources, {"a.txt"}, 300) == 0.0
 
 
 def test_gates_parse_and_check() -> None:
