@@ -121,7 +121,7 @@ class Settings(BaseSettings, ChatFields, EvalFields):
 
     # --- retrieval ---------------------------------------------------------------
     retrieve_k: int = Field(
-        default=8,
+        default=16,
         ge=1,
         le=100,
         description="Most sources given per question (a source: one passage, or several "

@@ -22,7 +22,7 @@ SECRET = "shared-by-replicas-" + "s" * 32
 QUESTION = "How many days does a Texas landlord have to refund a security deposit?"
 ANSWER = (
     "A Texas landlord must refund the security deposit within 30 days after the tenant "
-    "surrenders the premises [1][7].\nThis is not legal advice."
+    "surrenders the premises [1][42].\nThis is not legal advice."
 )
 
 
@@ -129,7 +129,7 @@ def test_each_answered_question_is_one_audit_line_without_secrets(
         (7, "invalid"),
     ]
     assert line["citations"][0]["source_id"] == line["source_ids"][0]
-    assert line["invalid_markers"] == [7]
+    assert line["invalid_markers"] == [42]
     assert {"retrieve_ms", "generate_ms", "verify_ms", "rewrite_ms", "total_ms"} <= set(
         line["timings"]
     )

@@ -40,7 +40,7 @@ QUESTION = "How many days does a Texas landlord have to refund a security deposi
 REASONING = "The lawyer asks about Texas. Source 1 is the Texas post, and it says 30 days. " * 2
 ANSWER = (
     "A Texas landlord must refund the security deposit within 30 days after the tenant "
-    "surrenders the premises [1][9].\n"
+    "surrenders the premises [1][42].\n"
     "Tenants should always sue in federal court immediately.\n"
     "This is not legal advice."
 )
@@ -188,7 +188,7 @@ def test_a_question_streams_cites_and_shows_the_cited_span(
 
     # The invalid citation and the uncited sentence are marked, with the legend.
     invalid = page.locator("#chat s.cite-invalid")
-    expect(invalid).to_have_text("[9]")
+    expect(invalid).to_have_text("[42]")
     expect(page.locator("#chat .unsupported")).to_contain_text("Tenants should always sue")
     expect(page.locator("#legend")).to_contain_text("invalid citation")
 
@@ -216,7 +216,7 @@ def test_a_question_streams_cites_and_shows_the_cited_span(
         page.locator("#export a[download]").click()
     exported = Path(download.value.path()).read_text(encoding="utf-8")
     assert exported.startswith(f"# {QUESTION}")
-    assert "- Invalid citations (removed): [9]" in exported
+    assert "- Invalid citations (removed): [42]" in exported
     assert all(f"] {s['title']}**" in exported for s in expected["sources"])
 
     audit = served.backend.settings.audit_log_path.read_text().splitlines()

@@ -44,15 +44,18 @@ class ExtractiveGenerator:
     # the follow-up rewriter are given their offline forms (legalrag.factory).
     capabilities = Capabilities()
 
-    def __init__(self, sentences_per_source: int = 2) -> None:
+    def __init__(self, sentences_per_source: int = 2, max_sentences: int = 8) -> None:
         self.sentences_per_source = sentences_per_source
+        # The sources now fill a token budget (several passages of a contract, up to
+        # retrieve_k of them): two sentences from each would quote dozens.
+        self.max_sentences = max_sentences
 
     def generate(self, request: GenerationRequest) -> Iterator[Event]:
-        """The quoted sentences, best source first."""
+        """The best-matching sentences of all sources, quoted in the sources' order."""
         question_words = content_words(request.question)
-        lines = [EXTRACTIVE_NOTE]
+        scored = []
         for number, source in enumerate(request.sources, start=1):
-            scored = []
+            merit = source.rank if source.rank is not None else number
             for position, sentence in enumerate(split_passage(_answer_part(source.text))):
                 sentence = " ".join(sentence.split())
                 # Skip the post's header lines and fragments that say nothing.
@@ -60,10 +63,18 @@ class ExtractiveGenerator:
                     continue
                 sentence = re.sub(r"^Answer #\d+:\s*", "", sentence).replace('"', "'")
                 overlap = len(question_words & content_words(sentence))
-                scored.append((-overlap, position, sentence))
-            best = sorted(scored)[: self.sentences_per_source]
-            for _, _, sentence in sorted(best, key=lambda item: item[1]):
-                lines.append(f'- "{sentence}" [{number}]')
+                scored.append((-overlap, merit, position, number, sentence))
+        chosen, per_source = [], {}
+        for item in sorted(scored):
+            number = item[3]
+            if per_source.get(number, 0) < self.sentences_per_source:
+                per_source[number] = per_source.get(number, 0) + 1
+                chosen.append(item)
+            if len(chosen) == self.max_sentences:
+                break
+        lines = [EXTRACTIVE_NOTE]
+        for _, _, _, number, sentence in sorted(chosen, key=lambda item: (item[3], item[2])):
+            lines.append(f'- "{sentence}" [{number}]')
         lines.append("This is not legal advice.")
         yield AnswerText("\n".join(lines))
         yield Finished(truncated=False, finish_reason="stop")
