@@ -81,7 +81,8 @@ def test_reasoning_is_kept_apart_in_each_form(
 
 def test_a_citation_of_a_missing_source_is_removed(engine: AnswerEngine, fake: FakeLLM) -> None:
     # Sources number at most retrieve_k (16): there is no source 99.
-    result = _answer(engine, fake, "Texas gives the landlord 30 days to refund the deposit [1][99].")
+    claim = "Texas gives the landlord 30 days to refund the deposit [1][99]."
+    result = _answer(engine, fake, claim)
     assert result["answer"] == "Texas gives the landlord 30 days to refund the deposit [1]."
     assert result["invalid_markers"] == [99]
     assert [c["valid"] for c in result["citations"]] == [True, False]

@@ -29,7 +29,7 @@ OPENING_CHARS = 400
 _ID_SEPARATORS = re.compile(r"[/\\_.\-:]+")
 # Names are written with capitals ("Fiverr", "CopAcc", "OISAIR PROJECT"); the rest of
 # a question ("shall not reverse engineer") is what it asks, not whom it names.
-_CAPITALISED = re.compile(r"\b[^\W\d_][\w'’&.-]*")
+_CAPITALISED = re.compile(r"\b[^\W\d_][\w'\u2019&.-]*")
 
 
 @dataclass(frozen=True)
