@@ -419,8 +419,8 @@ def test_the_probe_is_kept_and_still_fails_once_it_expires(serve, tmp_path: Path
 
 
 BAD_OPTIONS = [
-    ({"k": 500}, "The number of sources must be a whole number from 1 to 10 (got 500)"),
-    ({"k": -3}, "from 1 to 10 (got -3)"),
+    ({"k": 500}, "The number of sources must be a whole number from 1 to 16 (got 500)"),
+    ({"k": -3}, "from 1 to 16 (got -3)"),
     ({"k": "many"}, "(got &#x27;many&#x27;)"),
     ({"k": True}, "(got True)"),
     ({"jurisdiction": "ZZ"}, "Unknown jurisdiction &#x27;ZZ&#x27;: the index holds AZ, CA"),
