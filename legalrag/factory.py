@@ -151,10 +151,22 @@ def make_summariser(settings: Settings) -> Callable[[str, str], str] | None:
 def make_support_checker(
     settings: Settings, embedder: Embedder | None, generator: Generator
 ) -> SupportChecker:
-    """The model's support check when asked for and the generator can answer a plain
-    prompt; else the offline score (with ``embedder``'s cosine when there is one)."""
+    """The NLI cross-encoder's check when asked for (its model loaded here, so a
+    missing one fails at start-up); the model's when asked for and the generator can
+    answer a plain prompt; else the offline score (with ``embedder``'s cosine when
+    there is one)."""
     from legalrag.app import support_check
 
+    if settings.support_check == "nli":
+        from legalrag.app.support_nli import NLIModel, nli_support_check
+
+        assert settings.support_nli_model is not None  # checked by Settings
+        model = NLIModel(
+            settings.support_nli_model,
+            labels=settings.support_nli_labels,
+            device=settings.support_nli_device or settings.embedding_device,
+        )
+        return nli_support_check(model)
     if settings.support_check == "llm" and generator.capabilities.complete:
         return support_check.every_answer(support_check.ModelSupportCheck(generator))
     if embedder is None:

@@ -183,9 +183,24 @@ class Settings(BaseSettings, ChatFields, EvalFields):
         "cpu for auto.",
     )
     rerank_candidates: int = Field(default=20, ge=1, description="Fused chunks reranked.")
-    support_check: Literal["offline", "llm"] = Field(
+    support_check: Literal["offline", "llm", "nli"] = Field(
         default="offline",
-        description="How citations' support is judged: offline score, or the model itself.",
+        description="How citations' support is judged: offline score, the model itself, "
+        "or an NLI cross-encoder's P(entailment) (support_nli_model).",
+    )
+    support_nli_model: str | None = Field(
+        default=None,
+        description="The NLI cross-encoder for support_check = nli (hub name or folder), "
+        "e.g. cross-encoder/nli-deberta-v3-base; none ships offline.",
+    )
+    support_nli_labels: list[str] | None = Field(
+        default=None,
+        description='Its labels in the order of its logits, e.g. ["contradiction", '
+        '"entailment", "neutral"]; unset: the model config\'s id2label.',
+    )
+    support_nli_device: str | None = Field(
+        default=None,
+        description="Where the NLI model runs (cpu, cuda, auto); unset: as the embedder.",
     )
     context_max_tokens: int = Field(
         default=3000, ge=100, description="Cap on the source text handed to the model."
@@ -271,6 +286,11 @@ class Settings(BaseSettings, ChatFields, EvalFields):
             raise ValueError("reranker = llm needs llm_base_url")
         if self.support_check == "llm" and not self.llm_base_url:
             raise ValueError("support_check = llm needs llm_base_url")
+        if self.support_check == "nli" and not self.support_nli_model:
+            raise ValueError("support_check = nli needs support_nli_model")
+        labels = [label.strip().lower() for label in self.support_nli_labels or ["entailment"]]
+        if "entailment" not in labels or len(set(labels)) != len(labels):
+            raise ValueError("support_nli_labels must name 'entailment', each label once")
         if self.ingest_summaries and not self.llm_base_url:
             raise ValueError("ingest_summaries needs llm_base_url (the model that summarises)")
         return self
