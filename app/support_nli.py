@@ -96,8 +96,9 @@ class NLIModel:
             device = "cuda" if torch.cuda.is_available() else "cpu"
         try:
             self._model = CrossEncoder(model, device=device)
-        except (OSError, ValueError, RuntimeError) as exc:
+        except (OSError, ValueError, RuntimeError, ImportError) as exc:
             # Never a silent fallback to another check: the user asked for this one.
+            # ImportError: a tokenizer that needs a missing library (sentencepiece).
             raise SupportModelError(
                 f"cannot load the support model {model!r} (offline and not in the "
                 f"Hugging Face cache? not on disk? not a sequence classifier?): {exc}"
