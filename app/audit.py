@@ -59,6 +59,7 @@ def audit_record(
                 "sentence": citation.sentence,
                 "source_id": citation.source_id,
                 "verdict": verdict(citation),
+                "reason": citation.reason,
                 "support": citation.support,
                 "quote_ok": citation.quote_ok,
             }
@@ -85,13 +86,21 @@ def _findings(answer: Answer | None) -> dict[str, Any]:
 
 
 def verdict(citation: Citation) -> str:
-    """invalid (no such source), quote-not-found, unsupported-by-source, or supported."""
+    """invalid (no such source), or the claim checks' verdict: supported, contradicted
+    (the source says otherwise) or not_found (the source does not say it).
+
+    A citation made without the checks (``verdict`` None) is judged as before them:
+    a quote missing from its source or a support score under the threshold is
+    not_found.
+    """
     if not citation.valid:
         return "invalid"
+    if citation.verdict is not None:
+        return citation.verdict
     if citation.quote_ok is False:
-        return "quote-not-found"
+        return "not_found"
     if citation.support is not None and citation.support < SUPPORT_THRESHOLD:
-        return "unsupported-by-source"
+        return "not_found"
     return "supported"
 
 

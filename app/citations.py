@@ -6,19 +6,27 @@ An answer's citations are checked against the sources the model was given:
   answer and reported;
 - a sentence that states something and cites nothing is **unsupported**;
 - a verbatim quote must be found in the cited passage (normalised, fuzzy);
-- each (sentence, cited passage) pair gets a support score; a sentence whose
-  every cited passage fails it is **misgrounded**;
+- each (sentence, cited passage) pair gets a support score and the claim checks
+  (``app/claims/``: polarity, modality, parties, quantities, jurisdiction,
+  authorities) against the passage sentence it matches best; each citation gets a
+  verdict (supported, contradicted, not_found), a reason and that sentence;
+- a sentence that repeats its source verbatim, or whose quotes are all in it, is
+  supported whatever the score (quotes are evidence); a contradicting finding
+  overrides any score;
+- a sentence no cited passage supports is **misgrounded**;
 - each valid citation points at the span of its document that best matches the
   sentence, for highlighting.
 
 The offline support score mixes word coverage of the sentence's content words
 with the embedder's cosine similarity, and any number in the sentence (a deadline,
 an amount, a section) must appear in the passage: "30 days" is not supported by a
-passage that says 21. Its threshold (:data:`SUPPORT_THRESHOLD`) was set on the
-sample corpus with all-MiniLM-L6-v2: 60 answer sentences scored 0.76 (10th
-percentile) to 0.87 (median) against their own paragraph, and at most 0.39 (90th
-percentile) against another post on the same topic. An NLI model or a judge LLM
-can replace the scorer.
+passage that says 21 ("thirty days" counts as 30). Its threshold
+(:data:`SUPPORT_THRESHOLD`) was set on the sample corpus with all-MiniLM-L6-v2: 60
+answer sentences scored 0.76 (10th percentile) to 0.87 (median) against their own
+paragraph, and at most 0.39 (90th percentile) against another post on the same
+topic. An NLI model or a judge LLM can replace the scorer. The score says whether a
+source is about what the sentence says; the claim checks say whether it says the
+opposite.
 """
 
 from __future__ import annotations
@@ -31,27 +39,31 @@ from typing import Protocol
 
 import numpy as np
 
+from legalrag.app.claims import NOT_FOUND, SUPPORTED, check_claim
+from legalrag.app.claims.quantities import (
+    numbers_in as numbers_in,  # re-exported: the support checks apply the same rule
+)
+from legalrag.app.claims.quantities import numbers_missing
+from legalrag.app.claims.quotes import QUOTE, quoted_evidence
+from legalrag.app.claims.text import (
+    MARKER,
+    WORD,
+    best_sentence,
+    content_words,
+    split_at,
+    split_source,
+)
 from legalrag.app.refusal import REFUSAL
 
 SUPPORT_THRESHOLD = 0.45
 QUOTE_MATCH = 0.9
 
-# [1]  [1, 3]  [citation:2]  ([1][3] is two markers)
-_MARKER = re.compile(r"\[(?:citation:\s*)?(\d+(?:\s*,\s*\d+)*)\]", re.IGNORECASE)
 # After . ! ? (or after one of them and a closing quote, which stays with its sentence).
 _SENTENCE_END = re.compile(r"(?:(?<=[.!?])|(?<=[.!?][\"”']))\s+(?=[\[\"“(A-Z0-9-])")
-_QUOTE = re.compile(r"[\"“]([^\"“”]{4,}?)[\"”]")
-_WORD = re.compile(r"[a-z0-9]+(?:[.,][0-9]+)*")
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
-_STOPWORDS = frozenset(
-    (  # noqa: SIM905 - a word list reads better as text
-        "a an and are as at be been but by can could did do does for from had has have he her "
-        "his i if in into is it its may might must my no not of on or our she should so such "
-        "than that the their them then there these they this those to under up was we were "
-        "what when where which who will with would you your also any all each more most other "
-        "some only own same very just about after before over within without "
-    ).split()
-)
+# Markers, words, quotes and numbers are read as the claim checks read them.
+_MARKER = MARKER
+_QUOTE = QUOTE
+_WORD = WORD
 # Text inside a source that addresses the model rather than the reader. A sentence
 # that only such text "supports" is misgrounded: instructions are not evidence.
 _INSTRUCTION = re.compile(
@@ -91,6 +103,12 @@ class Citation:
     quote_ok: bool | None = None
     support: float | None = None
     span: tuple[int, int] | None = None
+    # What the claim checks found: "supported", "contradicted" (the source says
+    # otherwise), "not_found" (it does not say this); why, in a sentence; and the
+    # source sentence the answer's sentence was compared with.
+    verdict: str | None = None
+    reason: str = ""
+    source_sentence: str | None = None
 
 
 @dataclass
@@ -109,22 +127,9 @@ def _normalise(text: str) -> str:
     return " ".join(_WORD.findall(text.lower()))
 
 
-def content_words(text: str) -> set[str]:
-    """Lower-case words that carry meaning (no stopwords, no citation markers)."""
-    return {w for w in _WORD.findall(_MARKER.sub(" ", text).lower()) if w not in _STOPWORDS}
-
-
-def numbers_in(text: str) -> set[str]:
-    """Numbers as written, without thousands separators ("$1,450" -> "1450")."""
-    return {n.replace(",", "").rstrip(".") for n in _NUMBER.findall(_MARKER.sub(" ", text))}
-
-
-_PASSAGE_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
-
-
 def split_passage(text: str) -> list[str]:
     """A source's sentences, as written (markers are not expected in sources)."""
-    return _PASSAGE_SENTENCE_END.split(text)
+    return split_source(text)
 
 
 def without_instructions(passage: str) -> str:
@@ -140,6 +145,11 @@ def quote_found(quote: str, passage: str) -> bool:
         return True
     if needle in haystack:
         return True
+    words = set(needle.split())
+    if len(words) >= 3 and len(words - set(haystack.split())) > max(1, len(words) / 3):
+        # A third of its words are nowhere in the passage: typos that leave a 90% match
+        # do not do that, and the fuzzy match below is quadratic in the passage's length.
+        return False
     match = SequenceMatcher(None, haystack, needle, autojunk=False).find_longest_match(
         0, len(haystack), 0, len(needle)
     )
@@ -151,7 +161,7 @@ def quote_found(quote: str, passage: str) -> bool:
 
 def word_coverage(sentence: str, passage: str) -> float:
     """Share of the sentence's content words found in the passage; 0 if a number is not."""
-    if not numbers_in(sentence) <= numbers_in(passage):
+    if numbers_missing(sentence, passage):
         return 0.0
     words = content_words(sentence)
     if not words:
@@ -232,7 +242,7 @@ def split_sentences(answer: str) -> list[Sentence]:
     """Sentences with their markers; markers that open a sentence belong to the one before."""
     pieces: list[tuple[int, str]] = []
     for number, line in enumerate(answer.splitlines()):
-        pieces.extend((number, p) for p in _SENTENCE_END.split(line.strip()) if p.strip())
+        pieces.extend((number, p) for p in split_at(line.strip(), _SENTENCE_END) if p.strip())
     sentences: list[Sentence] = []
     for number, piece in pieces:
         leading = re.match(r"^((?:\s*" + _MARKER.pattern + r")+)", piece, re.IGNORECASE)
@@ -278,17 +288,8 @@ def _states_something(sentence: str) -> bool:
 
 def best_span(sentence: str, source: CitedSource) -> tuple[int, int]:
     """Document offsets of the passage sentence that best matches ``sentence``."""
-    words = content_words(sentence)
-    best = (0, len(source.text))
-    best_score = -1.0
-    offset = 0
-    for piece in split_passage(source.text):
-        start = source.text.find(piece, offset)
-        offset = start + len(piece)
-        overlap = len(words & content_words(piece)) / (len(words) or 1)
-        if overlap > best_score:
-            best, best_score = (start, start + len(piece)), overlap
-    return source.start + best[0], source.start + best[1]
+    best = best_sentence(sentence, source.text)
+    return source.start + best.start, source.start + best.end
 
 
 def verify_citations(
@@ -301,32 +302,56 @@ def verify_citations(
         for quote in quotes:
             if not any(quote_found(quote, s.text) for s in sources):
                 result.quotes_not_found.append(quote)
-        valid_scores: list[float] = []
+        verdicts: list[str] = []
         for marker in sentence.markers:
             if not 1 <= marker <= len(sources):
                 result.invalid_markers.append(marker)
-                result.citations.append(Citation(marker, index, None, valid=False))
+                result.citations.append(
+                    Citation(
+                        marker,
+                        index,
+                        None,
+                        valid=False,
+                        verdict=NOT_FOUND,
+                        reason=f"there is no source [{marker}]: the citation was removed",
+                    )
+                )
                 continue
             source = sources[marker - 1]
-            score = round(support(sentence.text, without_instructions(source.text)), 4)
-            valid_scores.append(score)
+            evidence = without_instructions(source.text)
+            score = round(support(sentence.text, evidence), 4)
+            found = [quote_found(q, source.text) for q in quotes]
+            claim = check_claim(
+                sentence.text,
+                evidence,
+                support=score,
+                threshold=SUPPORT_THRESHOLD,
+                jurisdiction=getattr(source, "jurisdiction", "") or "",
+                quotes_found=all(found) if quotes else None,
+                quoted_evidence=quoted_evidence(quotes, found),
+            )
+            verdicts.append(claim.verdict)
             result.citations.append(
                 Citation(
                     marker,
                     index,
                     source.id,
                     valid=True,
-                    quote_ok=all(quote_found(q, source.text) for q in quotes) if quotes else None,
+                    quote_ok=all(found) if quotes else None,
                     support=score,
                     span=best_span(sentence.text, source),
+                    verdict=claim.verdict,
+                    reason=claim.reason,
+                    source_sentence=claim.source_sentence,
                 )
             )
         bare = strip_markers(sentence.text)
         if not _states_something(sentence.text):
             continue
-        if not valid_scores:
+        if not verdicts:
             result.unsupported_sentences.append(bare)
-        elif max(valid_scores) < SUPPORT_THRESHOLD:
+        elif SUPPORTED not in verdicts:
+            # No cited source supports it: each says otherwise or does not say it.
             result.misgrounded_sentences.append(bare)
     if result.invalid_markers:
         result.answer = _remove_markers(answer, len(sources))

@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from html import escape
 
 from legalrag.app.answers import Answer, AnswerSource
-from legalrag.app.citations import marker_groups, split_sentences, strip_markers
+from legalrag.app.citations import Citation, marker_groups, split_sentences, strip_markers
+from legalrag.app.claims import SUPPORTED
 
 NOT_LEGAL_ADVICE = (
     "legalrag finds and cites sources; it is not legal advice and does not replace a lawyer's "
@@ -65,14 +66,29 @@ def _weave(text: str, pieces: Iterable[tuple[int, int, str]]) -> str:
 
 
 def _marker_html(
-    number: int, *, turn: int, sentence: int, sources: Sequence[AnswerSource]
+    number: int,
+    *,
+    turn: int,
+    sentence: int,
+    sources: Sequence[AnswerSource],
+    verdicts: Mapping[tuple[int, int], Citation],
 ) -> str:
-    """One citation marker: a link to its source (valid) or struck out (invalid)."""
+    """One citation marker: a link to its source (valid) or struck out (invalid).
+
+    A valid citation the claim checks did not find supported says why in its title
+    (and carries ``data-verdict`` for the page's style): the reason quotes
+    the model's and the source's words, so it is escaped like them.
+    """
     if 1 <= number <= len(sources):
-        title = escape(f"Source {number}: {sources[number - 1].title}")
+        title = f"Source {number}: {sources[number - 1].title}"
+        verdict = ""
+        checked = verdicts.get((sentence, number))
+        if checked is not None and checked.verdict not in (None, SUPPORTED):
+            title += f" \u2014 {checked.verdict.replace('_', ' ')}: {checked.reason}"
+            verdict = f' data-verdict="{escape(checked.verdict)}"'
         return (
-            f'<a class="cite" href="#{cite_id(turn, sentence, number)}" '
-            f'title="{title}">[{number}]</a>'
+            f'<a class="cite"{verdict} href="#{cite_id(turn, sentence, number)}" '
+            f'title="{escape(title)}">[{number}]</a>'
         )
     return (
         f'<s class="cite-invalid" title="Invalid citation: no source {number} was '
@@ -81,13 +97,18 @@ def _marker_html(
 
 
 def _render_markers(
-    text: str, *, turn: int, sentence: int, sources: Sequence[AnswerSource]
+    text: str,
+    *,
+    turn: int,
+    sentence: int,
+    sources: Sequence[AnswerSource],
+    verdicts: Mapping[tuple[int, int], Citation],
 ) -> str:
     """Escaped ``text`` with its markers as links (valid) or struck out (invalid)."""
     pieces = []
     for start, end, numbers in marker_groups(text):
         markup = "".join(
-            _marker_html(number, turn=turn, sentence=sentence, sources=sources)
+            _marker_html(number, turn=turn, sentence=sentence, sources=sources, verdicts=verdicts)
             for number in numbers
         )
         pieces.append((start, end, markup))
@@ -121,13 +142,15 @@ def render_answer(raw_answer: str, answer: Answer, *, turn: int) -> str:
     unsupported = set(answer.unsupported_sentences)
     misgrounded = set(answer.misgrounded_sentences)
     quotes = answer.quotes_not_found
+    verdicts = {(c.sentence, c.marker): c for c in answer.citations if c.valid}
     lines: dict[int, list[str]] = defaultdict(list)
     for index, sentence in enumerate(split_sentences(raw_answer.strip())):
         prefix_match = _BLOCK_PREFIX.match(sentence.text) if not lines[sentence.line] else None
         prefix = prefix_match.group(1) if prefix_match else ""
         body = sentence.text[len(prefix) :]
         html = _mark_quotes(
-            _render_markers(body, turn=turn, sentence=index, sources=sources), quotes
+            _render_markers(body, turn=turn, sentence=index, sources=sources, verdicts=verdicts),
+            quotes,
         )
         bare = strip_markers(sentence.text)
         if bare in misgrounded:
@@ -237,11 +260,7 @@ def render_sources(
     for source in sources:
         number = source.marker
         citing = sorted(
-            {
-                c.sentence
-                for c in answer.citations
-                if c.valid and c.source_id == source.id
-            }
+            {c.sentence for c in answer.citations if c.valid and c.source_id == source.id}
         )
         if citing:
             cited = ", ".join(
@@ -296,9 +315,7 @@ def stack_turns(current: str, earlier_html: str | None) -> str:
     return current + earlier
 
 
-def answer_markdown(
-    answer: Answer, *, question: str, standalone: str, when: str = ""
-) -> str:
+def answer_markdown(answer: Answer, *, question: str, standalone: str, when: str = "") -> str:
     """The checked answer, its findings and every source, as Markdown to copy or save."""
     lines = [f"# {question}", ""]
     if standalone != question:
