@@ -446,3 +446,19 @@ def test_a_bm25_cache_kept_without_vectors_is_reused_without_them(tmp_path: Path
     texas = retriever.rank_chunks("When is rent due?", depth=10, filters=Filters(jurisdiction="TX"))
     assert len(texas.passages) == 2 and all(p.jurisdiction == "TX" for p in texas.passages)
     assert all(p.stages.dense_rank for p in texas.passages)
+
+
+def test_a_filtered_question_gets_the_answer_of_a_post_not_only_its_question(
+    hybrid: Retriever,
+) -> None:
+    # One source per document gave only this post's question half here, and the
+    # answer came out empty; by passage, its answers come with it.
+    result = hybrid.retrieve(
+        "When must my employer pay my final paycheck after I was fired?",
+        filters=Filters(jurisdiction="TX", topic="employment-wages"),
+    )
+    best = min(result.passages, key=lambda p: p.rank)
+    same_post = [p for p in result.passages if p.document_id == best.document_id]
+    assert any(p.text.startswith("Title:") for p in same_post)
+    assert any("Answer #" in p.text for p in same_post)
+    assert all(p.jurisdiction == "TX" for p in result.passages)
