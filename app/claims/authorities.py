@@ -44,30 +44,37 @@ def statutes(text: str) -> list[tuple[str, str]]:
         if not code and not re.search(r"§|\bsec", whole, re.IGNORECASE):
             continue
         words = code.split()
-        while words and words[0].lower() in _LEAD:
-            words.pop(0)
+        # The code's name starts after the last opening word: "Payday Law. Under
+        # Texas Labor Code" names the Texas Labor Code.
+        leads = [i for i, word in enumerate(words) if word.lower() in _LEAD]
+        words = words[leads[-1] + 1 :] if leads else words
         found.append((" ".join(words), match.group("section")))
     return found
 
 
 @lru_cache(maxsize=1024)
 def cases(text: str) -> tuple[str, ...]:
-    """Case citations in ``text`` as "volume reporter page" (eyecite's reading)."""
+    """Case citations in ``text``: eyecite's "volume reporter page", a newline, and
+    the citation as written."""
     if not re.search(r"\d", text) or not _CASE_HINT.search(text):
         return ()
     from eyecite import get_citations  # lazy: it loads reporter tables on import
     from eyecite.models import FullCaseCitation
 
+    # As eyecite writes it ("105 C.M.R. 410") and as the text does ("105 CMR 410").
     return tuple(
-        c.corrected_citation() for c in get_citations(text) if isinstance(c, FullCaseCitation)
+        f"{c.corrected_citation()}\n{c.matched_text()}"
+        for c in get_citations(text)
+        if isinstance(c, FullCaseCitation)
     )
 
 
 def check_authorities(sentence: str, source_text: str) -> Finding | None:
     """A finding for the first case or statute ``sentence`` cites that the source lacks."""
     haystack = _squash(source_text)
-    for citation in cases(strip_marker_text(sentence)):
-        if _squash(citation) not in haystack:
+    for forms in cases(strip_marker_text(sentence)):
+        citation, written = forms.split("\n")
+        if _squash(citation) not in haystack and _squash(written) not in haystack:
             compared = best_sentence(sentence, source_text).text
             return Finding(
                 "authority",

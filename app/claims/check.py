@@ -17,7 +17,13 @@ from legalrag.app.claims.parties import check_parties
 from legalrag.app.claims.polarity import check_polarity
 from legalrag.app.claims.quantities import check_quantities
 from legalrag.app.claims.quotes import verbatim
-from legalrag.app.claims.text import Finding, best_sentence, clip, strip_marker_text
+from legalrag.app.claims.text import (
+    Finding,
+    best_sentence,
+    clip,
+    normalised,
+    strip_marker_text,
+)
 
 SUPPORTED = "supported"
 CONTRADICTED = "contradicted"
@@ -41,8 +47,12 @@ def findings_for(
     """The best-matching source sentence and every check's finding, most specific first."""
     bare = strip_marker_text(sentence)
     compared = best_sentence(bare, source_text).text
-    if verbatim(bare, source_text) == "sentence":
-        return compared, []  # the source's own sentence cannot contradict it
+    kind = verbatim(bare, source_text)
+    if kind == "sentence" or (kind == "run" and len(normalised(bare)) >= len(normalised(compared))):
+        # The source's own sentence (or a run of its text as long as one, across
+        # sentences as the answer split them) cannot contradict it. A shorter run
+        # is still checked: it may have left out the "not" before it.
+        return compared, []
     found = [
         check_quantities(bare, source_text),
         check_authorities(bare, source_text),

@@ -33,7 +33,12 @@ _DEFINED = re.compile(
     r"\(\s*(?:the\s+|each\s+a\s+)?[\"“]([A-Z][A-Za-z]*(?: [A-Z][A-Za-z]*){0,2})[\"”]"
 )
 _WORD = re.compile(r"[A-Za-z]+")
-_CLAUSE_BREAK = re.compile(r"[;:]|,\s*(?:and|but|or|while|whereas)\b")
+_WORD_OR_ROLE = re.compile(r"[a-z0-9]+|\x00")
+# Where a source's clause ends: its roles are another clause's business ("If the
+# landlord files, you will have five days": "you" is not acted on by the landlord).
+# "after", "if" are no ends: "the landlord returns it after the tenant leaves" is
+# one claim about both.
+_CLAUSE_BREAK = re.compile(r"[;:,]|\.(?:\s|$)")
 
 
 @lru_cache(maxsize=512)
@@ -91,11 +96,54 @@ def check_parties(sentence: str, source_sentence: str, source_text: str) -> Find
     second = next((r for r in ours if first and r[0] != first[0]), None)
     if not first or not second:
         return None
-    between = [w for w, at in _words(bare) if first[2] <= at < second[1]]
-    if not between:
-        return None
     theirs = roles(source_sentence, terms)
-    verdicts = set()
+    if _same_but_roles(bare, ours, source_sentence, theirs):
+        verdicts = {"swapped"}
+    else:
+        verdicts = _around_shared_words(bare, first, second, source_sentence, theirs)
+    if verdicts != {"swapped"}:
+        return None
+    a, b = (bare[first[1] : first[2]], bare[second[1] : second[2]])
+    return Finding(
+        "parties",
+        f"the answer has the {a.lower()} where the source sentence has the {b.lower()}, and "
+        f'the other way round ("{clip(source_sentence)}")',
+        source_sentence,
+    )
+
+
+def _masked(text: str, named: list[tuple[str, int, int]]) -> list[str]:
+    """``text``'s words with each role mention as one placeholder."""
+    pieces, position = [], 0
+    for _, start, end in named:
+        pieces.extend((text[position:start].lower(), " \x00 "))
+        position = end
+    pieces.append(text[position:].lower())
+    return _WORD_OR_ROLE.findall("".join(pieces))
+
+
+def _same_but_roles(
+    sentence: str, ours: list[tuple[str, int, int]], source: str, theirs: list[tuple[str, int, int]]
+) -> bool:
+    """The source sentence word for word, its roles in another order (clauses and all)."""
+    if len(ours) != len(theirs) or sorted(r for r, *_ in ours) != sorted(r for r, *_ in theirs):
+        return False
+    if [r for r, *_ in ours] == [r for r, *_ in theirs]:
+        return False
+    return _masked(sentence, ours) == _masked(source, theirs)
+
+
+def _around_shared_words(
+    bare: str,
+    first: tuple[str, int, int],
+    second: tuple[str, int, int],
+    source_sentence: str,
+    theirs: list[tuple[str, int, int]],
+) -> set[str]:
+    """For each word the source shares with the answer between its two roles: are the
+    roles around it in the source the same ("same") or the other way ("swapped")?"""
+    between = [w for w, at in _words(bare) if first[2] <= at < second[1]]
+    verdicts: set[str] = set()
     for word, at in _words(source_sentence):
         if word not in between:
             continue
@@ -104,12 +152,4 @@ def check_parties(sentence: str, source_sentence: str, source_text: str) -> Find
             verdicts.add("same")
         elif pair == (second[0], first[0]):
             verdicts.add("swapped")
-    if verdicts != {"swapped"}:
-        return None
-    a, b = (bare[first[1] : first[2]], bare[second[1] : second[2]])
-    return Finding(
-        "parties",
-        f"the answer has the {a.lower()} acting on the {b.lower()}, the source sentence has "
-        f'it the other way round ("{clip(source_sentence)}")',
-        source_sentence,
-    )
+    return verdicts

@@ -36,8 +36,9 @@ _NUMBER_WORD = (
     r"(?:\s+(?:hundred|thousand))?"
 )
 _UNIT = (
-    r"business\s+days?|calendar\s+days?|working\s+days?|days?|weeks?|months?|years?|hours?"
-    r"|percent|per\s+cent|%|dollars?|times|copies|tenants|employees|units|miles|feet"
+    r"business[\s-]+days?|calendar[\s-]+days?|working[\s-]+days?|days?|weeks?|months?|years?"
+    r"|hours?|units?"
+    r"|percent|per\s+cent|%|dollars?|times|copies|tenants|employees|miles|feet"
 )
 _BOUND = (
     r"within|after|before|at\s+least|at\s+most|no\s+more\s+than|not\s+more\s+than"
@@ -49,7 +50,7 @@ _BOUND = (
 _QUANTITY = re.compile(
     rf"(?:\b(?P<bound>{_BOUND})\s+)?(?P<dollar>\$\s?)?"
     rf"(?:(?P<digits>\d+(?:[.,]\d+)*)|\b(?P<words>{_NUMBER_WORD})\b(?:\s*\(\s*\$?\d[\d,.]*\s*\))?)"
-    rf"(?:\s*(?P<unit>{_UNIT}))?(?![\w.]*\d)",
+    rf"(?:(?:\s*|-)(?P<unit>{_UNIT}))?(?![\w.]*\d)",
     re.IGNORECASE,
 )
 # Numbers that are names, not amounts: sections, case reporters, years in a caption.
@@ -98,7 +99,7 @@ def _unit(raw: str | None, dollar: bool) -> str:
         return "dollar"
     if not raw:
         return ""
-    unit = " ".join(raw.lower().split()).removesuffix("s") if raw != "%" else "%"
+    unit = " ".join(raw.lower().replace("-", " ").split()).removesuffix("s")
     return _UNIT_NAME.get(unit, unit)
 
 

@@ -22,7 +22,8 @@ STOPWORDS = frozenset(
         "some only own same very just about after before over within without "
     ).split()
 )
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+# After . ! ? (or after one of them and a closing quote), as answers are split.
+_SENTENCE_END = re.compile(r"(?:(?<=[.!?])|(?<=[.!?][\"”']))\s+")
 _ABBREVIATIONS = frozenset(
     (  # noqa: SIM905 - a word list reads better as text
         "v vs Inc Corp Co Ltd No Nos Sec Art Ch Para Cl Mr Mrs Ms Dr St e.g i.e cf Jr Sr "
@@ -32,7 +33,7 @@ _ABBREVIATIONS = frozenset(
     ).split()
 )
 # Tokens for the scoped checks: words, "n't" on its own, and the clause breaks.
-_TOKEN = re.compile(r"n't|[a-z0-9]+(?:[.,][0-9]+)*|[,;:()]")
+_TOKEN = re.compile(r"n't|[a-z0-9]+(?:[.,][0-9]+)*|[,;:()]|[.!?](?=\s|$)")
 _CONTRACTION = re.compile(r"(\w)n't\b")
 _SUFFIXES = ("ing", "ed", "es", "s")
 _VERBATIM = re.compile(r"[a-z0-9]+(?:[.,][0-9]+)*|[$%§]")
