@@ -85,6 +85,7 @@ audit_app.command("tail")(chat.audit_tail)
 auth_app.command("hash")(chat.auth_hash)
 eval_app.callback()(evaluation.eval_run)
 eval_app.command("corpus")(evaluation.eval_corpus)
+eval_app.command("adversarial")(evaluation.eval_adversarial)
 
 app.add_typer(config_app, name="config")
 app.add_typer(index_app, name="index")

@@ -114,3 +114,75 @@ def eval_corpus(
             f"{documents:,} documents -> {target / 'corpus'}, {queries:,} queries -> "
             f"{target / 'tests.json'}; next: legalrag ingest {target / 'corpus'}"
         )
+
+
+@shared_options(INDEX, setting_flag("--out", "eval_out_dir"))
+def eval_adversarial(
+    dataset: Annotated[Path, typer.Option("--dataset", help="The question set (JSONL or JSON).")],
+    fmt: Annotated[
+        str | None,
+        typer.Option("--format", help="ours, legalbench-rag or obliqa (default: detected)."),
+    ] = None,
+    limit: Annotated[
+        int | None, typer.Option(help="N questions, drawn with --seed (default: all).", min=1)
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seeds every choice of the set.")] = 0,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    as_json: JsonOpt = False,
+    *,
+    shared: SharedOptions,
+) -> None:
+    """Plant errors of known kinds into correct cited answers built from the retrieved
+    sources, and report how many the citation verifier catches (docs/verification.md)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+    from rich.table import Table
+    from rich.text import Text
+
+    from legalrag.eval.adversarial_report import (
+        run_meta,
+        summarise,
+        table_rows,
+        write_adversarial,
+    )
+    from legalrag.eval.adversarial_run import open_adversarial, run_adversarial, select_questions
+    from legalrag.eval.question_sets import load_question_set
+
+    settings = shared.settings()
+    question_set = load_question_set(dataset, fmt)
+    questions = select_questions(question_set.questions, limit, seed)
+    context = open_adversarial(settings)
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=render.err,
+        disable=quiet or as_json,
+    ) as progress:
+        task = progress.add_task("questions", total=len(questions))
+        rows, without_sources = run_adversarial(
+            questions, context, seed, lambda done: progress.update(task, completed=done)
+        )
+    summary = summarise(rows)
+    meta = run_meta(
+        settings,
+        context,
+        dataset=str(question_set.path),
+        dataset_sha256=question_set.sha256,
+        format=question_set.format,
+        seed=seed,
+        limit=limit,
+        questions=len(questions),
+        questions_without_sources=without_sources,
+    )
+    json_path, rows_path = write_adversarial(settings.eval_out_dir, summary, rows, meta)
+    if as_json:
+        render.print_json({"figures": summary, "report": str(json_path), "rows": str(rows_path)})
+        return
+    table = Table(title="legalrag eval adversarial")
+    for column in ("sentences", "n", "caught / flagged", "%"):
+        table.add_column(column, justify="left" if column == "sentences" else "right")
+    for cells in table_rows(summary):
+        table.add_row(*(Text(cell) for cell in cells))
+    render.out.print(table)
+    render.done(f"report: {json_path} (rows: {rows_path})")
