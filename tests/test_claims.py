@@ -193,6 +193,17 @@ def test_swapped_employer_and_employee_are_caught() -> None:
     )
 
 
+def test_swapped_roles_in_other_words_are_caught_around_their_verb() -> None:
+    _caught(
+        "The Tenant has to return the deposit no later than 14 days after the Landlord "
+        "moves out [2].",
+        "parties",
+        LEASE_DEPOSIT,
+        "tenant",
+        "landlord",
+    )
+
+
 @pytest.mark.parametrize(
     "sentence",
     [
@@ -204,7 +215,22 @@ def test_the_same_roles_in_other_words_are_supported(sentence: str) -> None:
     _supported(sentence)
 
 
+def test_a_leading_clause_moved_to_the_end_is_no_swap() -> None:
+    source = Source("notice", "If the Landlord fails to give notice, the Tenant may withhold rent.")
+    citation, misgrounded = _cite(
+        "The Tenant may withhold rent if the Landlord fails to give notice [1].", [source]
+    )
+    assert citation.verdict == "supported" and not misgrounded
+
+
 # Quantities.
+
+
+def test_a_range_gives_its_unit_to_both_ends() -> None:
+    assert [(q.value, q.unit) for q in quantities("four to six days")] == [
+        ("4", "day"),
+        ("6", "day"),
+    ]
 
 
 def test_numbers_in_words_are_numbers() -> None:

@@ -53,6 +53,11 @@ _QUANTITY = re.compile(
     rf"(?:(?:\s*|-)(?P<unit>{_UNIT}))?(?![\w.]*\d)",
     re.IGNORECASE,
 )
+# The rest of a range, whose unit is its first number's too.
+_RANGE = re.compile(
+    rf"\s*(?:to|or|-|\u2013)\s*(?:\d+(?:[.,]\d+)*|{_NUMBER_WORD})(?:\s*|-)(?P<unit>{_UNIT})\b",
+    re.IGNORECASE,
+)
 # Numbers that are names, not amounts: sections, case reporters, years in a caption.
 _NOT_AMOUNT = re.compile(
     r"(?:§+|\b[Ss]ections?|\b[Ss]ec\.|\bCode|\b[Cc]h\.|\b[Cc]hapter|\b[Aa]rt\.|\b[Aa]rticle"
@@ -121,6 +126,8 @@ def quantities(text: str) -> tuple[Quantity, ...]:
 def _quantities(bare: str) -> Iterator[Quantity]:
     for match in _QUANTITY.finditer(bare):
         unit = _unit(match.group("unit"), bool(match.group("dollar")))
+        if not unit and (ranged := _RANGE.match(bare, match.end())):
+            unit = _unit(ranged.group("unit"), False)  # "four to six days": four days
         if match.group("digits"):
             value = match.group("digits").replace(",", "").rstrip(".")
             if value.endswith(".00"):
@@ -163,22 +170,33 @@ _WORD_NUMBERS = frozenset(_WORD_VALUE)
 
 
 def check_quantities(sentence: str, source_text: str) -> Finding | None:
-    """A finding for the first quantity of ``sentence`` its source does not state."""
+    """A finding for the first quantity of ``sentence`` its source does not state.
+
+    The quantity is compared first with the source sentence nearest its own words
+    (another figure in the same unit there contradicts it, even if the figure is
+    somewhere else in the source), then with the whole source.
+    """
     mine = quantities(sentence)
     theirs = quantities(source_text) if mine else ()
     for ours in mine:
-        same_value = [q for q in theirs if q.value == ours.value]
-        compared = best_sentence(ours.text + " " + sentence, source_text).text
-        if not same_value:
-            said = [q.text for q in theirs if ours.unit and q.unit == ours.unit]
-            detail = f', it says "{said[0]}"' if said else ""
-            # Another figure in the same unit contradicts; a figure the source has no
-            # counterpart for is only not found there.
+        compared = best_sentence(_context(ours.text, sentence), source_text).text
+        near = quantities(compared)
+        rivals = [q for q in near if ours.unit and q.unit == ours.unit]
+        if rivals and all(q.value != ours.value for q in rivals):
             return Finding(
                 "quantity",
-                f'the source does not give "{ours.text}"{detail} ("{clip(compared)}")',
+                f'the source says "{rivals[0].text}", the answer says "{ours.text}" '
+                f'("{clip(compared)}")',
                 compared,
-                verdict="contradicted" if said else "not_found",
+            )
+        same_value = [q for q in theirs if q.value == ours.value]
+        if not same_value:
+            # A figure the source has no counterpart for is only not found there.
+            return Finding(
+                "quantity",
+                f'the source does not give "{ours.text}" ("{clip(compared)}")',
+                compared,
+                verdict="not_found",
             )
         units = [q for q in same_value if not ours.unit or not q.unit or q.unit == ours.unit]
         if not units:
@@ -197,3 +215,12 @@ def check_quantities(sentence: str, source_text: str) -> Finding | None:
                 compared,
             )
     return None
+
+
+def _context(quantity: str, sentence: str, width: int = 40) -> str:
+    """The quantity and the words around it: what finds its source sentence when the
+    answer's sentence joins two of the source's."""
+    at = sentence.find(quantity)
+    if at < 0:
+        return f"{quantity} {sentence}"
+    return sentence[max(0, at - width) : at + len(quantity) + width]
