@@ -3,7 +3,8 @@ finding of the citation check, and the sources numbered as the model saw them.
 
 The CLI, the chat, the audit log and eval read these attributes; :meth:`Answer.as_dict`
 turns it into plain data only where JSON is written (``ask --json``, the audit
-line, eval's rows).
+line, eval's rows). Each citation carries the claim checks' ``verdict``, ``reason``
+and ``source_sentence`` there as it does here.
 """
 
 from __future__ import annotations
