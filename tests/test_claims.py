@@ -165,6 +165,7 @@ def test_required_where_the_source_says_not_required_is_caught() -> None:
         "moves out [2].",
         "The Recipient must not share Confidential Information with any third party unless "
         "the Discloser consents in writing [1].",
+        "An employee cannot be made to work more than 12 hours in a day [3].",
     ],
 )
 def test_the_same_obligation_in_other_words_is_supported(sentence: str) -> None:

@@ -31,6 +31,9 @@ _PHRASES = {
     "no obligation": (
         "is not required to", "are not required to", "need not", "does not have to",
         "do not have to", "is not obligated to", "are not obligated to",
+        # A prohibition's words in the passive release the one it is done to.
+        "cannot be made to", "can not be made to", "cannot be required to",
+        "can not be required to", "may not be required to", "shall not be required to",
     ),
     "obligation": (
         "must", "shall", "is required to", "are required to", "has to", "have to",
