@@ -126,7 +126,7 @@ def test_each_answered_question_is_one_audit_line_without_secrets(
     assert line["source_ids"] and len(line["source_ids"]) <= 3
     assert [(c["marker"], c["verdict"]) for c in line["citations"]] == [
         (1, "supported"),
-        (7, "invalid"),
+        (42, "invalid"),
     ]
     assert line["citations"][0]["source_id"] == line["source_ids"][0]
     assert line["invalid_markers"] == [42]
