@@ -56,7 +56,7 @@ def test_answer_overhead(tmp_path: Path, sample_index) -> None:
     parts = {row["part"]: row for row in figures["rows"]}
     assert parts["everything but the model"]["p50_ms"] >= parts["verify"]["p50_ms"] > 0
     embedding = parts["verify: embedding the answer's sentences"]["p50_ms"]
-    assert embedding > 0 and parts["everything but model arithmetic"]["p50_ms"] > 0
+    assert embedding > 0 and parts["everything but model arithmetic"]["p50_ms"] >= 0
     names = ("everything but the model", "everything but model arithmetic")
     assert len(figures["targets"]) == len(names)
     for target, name in zip(figures["targets"], names, strict=True):
