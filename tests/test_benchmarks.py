@@ -83,3 +83,11 @@ def test_scale_ingest_partitions_equal_one_process(tmp_path: Path) -> None:
     assert figures["equal_ids"] and figures["equal_texts_and_metadata"]
     assert figures["max_vector_difference"] < 1e-4
     assert [run["records"] for run in figures["runs"]] == [300, 300]
+
+
+def test_verify_latency(tmp_path: Path) -> None:
+    figures = _run("verify_latency", tmp_path)
+    latency = figures["latency"]
+    assert latency["n"] == 20 and 0 < latency["p50_ms"] <= latency["p95_ms"]
+    (target,) = figures["targets"]
+    assert target["met"] == (latency["p95_ms"] <= 150)

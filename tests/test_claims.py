@@ -5,7 +5,6 @@ a wage rule)."""
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 import pytest
@@ -454,7 +453,8 @@ def test_verdicts_and_reasons_reach_json_the_audit_line_and_the_chat() -> None:
     assert "<b>" not in html  # the model's text stays escaped
 
 
-def test_an_answer_of_ten_sentences_over_sixteen_sources_is_checked_quickly() -> None:
+def test_a_long_answer_over_sixteen_sources_gets_the_same_verdicts_every_time() -> None:
+    # Its speed is measured by bench/verify_latency.py, not here.
     text = " ".join(s.text for s in SOURCES)
     sentences = [
         "The Tenant is liable for normal wear and tear [1][5].",
@@ -469,11 +469,10 @@ def test_an_answer_of_ten_sentences_over_sixteen_sources_is_checked_quickly() ->
         "In California an employer must pay overtime for hours over 40 [12][13][14][15].",
     ]
     answer = " ".join(sentences)
-    # Every run gets sources of its own text, so no cache of an earlier run helps it.
-    runs = [[Source(f"s{i}", f"{text} Rider {run}-{i}.") for i in range(16)] for run in range(6)]
-    verify_citations(answer, runs.pop())  # eyecite's first parse loads its tables
-    started = time.perf_counter()
-    for sources in runs:
-        verify_citations(answer, sources)
-    per_answer = (time.perf_counter() - started) / len(runs)
-    assert per_answer < 0.15, per_answer
+    # Every run gets sources of its own text, so no cache of an earlier run answers it.
+    runs = [[Source(f"s{i}", f"{text} Rider {run}-{i}.") for i in range(16)] for run in range(3)]
+    verdicts = [
+        [(c.marker, c.verdict) for c in verify_citations(answer, r).citations] for r in runs
+    ]
+    assert verdicts[0] == verdicts[1] == verdicts[2]
+    assert len(verdicts[0]) == 16 and {v for _, v in verdicts[0]} >= {"supported", "contradicted"}
