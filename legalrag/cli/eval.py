@@ -6,10 +6,23 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
 from legalrag.cli import render
 from legalrag.cli.options import INDEX, JsonOpt, SharedOptions, setting_flag, shared_options
 from legalrag.errors import GateError, SettingsError, UsageError
+
+
+def _progress(*, disable: bool) -> Progress:
+    """The questions' progress bar, on stderr (a --json run keeps stdout for JSON)."""
+    return Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=render.err,
+        disable=disable,
+    )
 
 
 @shared_options(
@@ -61,16 +74,7 @@ def eval_run(
     context = open_context(settings)
     header = run_header(question_set, settings)
     out_folder = settings.eval_out_dir
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
-
-    with Progress(
-        "[progress.description]{task.description}",
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=render.err,
-        disable=quiet or as_json,
-    ) as progress:
+    with _progress(disable=quiet or as_json) as progress:
         task = progress.add_task("questions", total=len(questions))
         rows = run_questions(
             questions,
@@ -134,7 +138,6 @@ def eval_adversarial(
 ) -> None:
     """Plant errors of known kinds into correct cited answers built from the retrieved
     sources, and report how many the citation verifier catches (docs/verification.md)."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
     from rich.table import Table
     from rich.text import Text
 
@@ -151,14 +154,7 @@ def eval_adversarial(
     question_set = load_question_set(dataset, fmt)
     questions = select_questions(question_set.questions, limit, seed)
     context = open_adversarial(settings)
-    with Progress(
-        "[progress.description]{task.description}",
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=render.err,
-        disable=quiet or as_json,
-    ) as progress:
+    with _progress(disable=quiet or as_json) as progress:
         task = progress.add_task("questions", total=len(questions))
         rows, without_sources = run_adversarial(
             questions, context, seed, lambda done: progress.update(task, completed=done)
