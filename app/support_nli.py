@@ -34,7 +34,7 @@ from legalrag.app.citations import (
     strip_markers,
     without_instructions,
 )
-from legalrag.errors import UsageError
+from legalrag.errors import SupportModelError
 
 if TYPE_CHECKING:
     from legalrag.app.retrieval import RetrievedPassage
@@ -44,11 +44,6 @@ ENTAILMENT = "entailment"
 CONTRADICTION = "contradiction"
 # Cross-encoders read 512 tokens at most; a model that declares no limit gets this.
 _DEFAULT_MAX_TOKENS = 512
-
-
-class SupportModelError(UsageError):
-    """The NLI support model cannot be loaded, or its labels name no entailment
-    (exit 2: name another model or folder, or set ``support_nli_labels``)."""
 
 
 @dataclass(frozen=True)

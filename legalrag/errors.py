@@ -116,6 +116,11 @@ class RerankerError(UsageError):
     """The configured reranker cannot be loaded."""
 
 
+class SupportModelError(UsageError):
+    """The NLI support model cannot be loaded, or its labels name no entailment
+    (exit 2: name another model or folder, or set ``support_nli_labels``)."""
+
+
 class GenerationError(BackendError):
     """The model server failed: down, too slow, or answering garbage."""
 

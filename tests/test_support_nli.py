@@ -19,9 +19,9 @@ from sentence_transformers import CrossEncoder
 from legalrag.app.citations import split_sentences, verify_citations, without_instructions
 from legalrag.app.generation import ExtractiveGenerator
 from legalrag.app.retrieval import RetrievedPassage
-from legalrag.app.support_nli import NLIModel, NLISupport, SupportModelError
+from legalrag.app.support_nli import NLIModel, NLISupport
 from legalrag.embedding import known_model
-from legalrag.errors import EXIT_USAGE, SettingsError
+from legalrag.errors import EXIT_USAGE, SettingsError, SupportModelError
 from legalrag.factory import make_support_checker
 from legalrag.settings import load_settings
 
