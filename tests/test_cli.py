@@ -184,6 +184,7 @@ SETTING_FLAGS: dict[str, dict[str, str]] = {
         **_INDEX_FLAGS,
     },
     "eval corpus": {},
+    "eval adversarial": {"--out": "eval_out_dir", **_INDEX_FLAGS},
 }
 
 
