@@ -39,7 +39,14 @@ from typing import Protocol
 
 import numpy as np
 
-from legalrag.app.claims import NOT_FOUND, SUPPORTED, check_claim
+from legalrag.app.claims import (
+    CONTRADICTED,
+    NOT_FOUND,
+    SUPPORTED,
+    ClaimCheck,
+    better_source,
+    check_claim,
+)
 from legalrag.app.claims.quantities import (
     numbers_in as numbers_in,  # re-exported: the support checks apply the same rule
 )
@@ -297,6 +304,7 @@ def verify_citations(
 ) -> Verification:
     """Check every citation of ``answer`` against ``sources`` (marker n = sources[n-1])."""
     result = Verification(answer=answer)
+    evidence_of = [without_instructions(s.text) for s in sources]
     for index, sentence in enumerate(split_sentences(answer)):
         quotes = _QUOTE.findall(sentence.text)
         for quote in quotes:
@@ -318,7 +326,7 @@ def verify_citations(
                 )
                 continue
             source = sources[marker - 1]
-            evidence = without_instructions(source.text)
+            evidence = evidence_of[marker - 1]
             score = round(support(sentence.text, evidence), 4)
             found = [quote_found(q, source.text) for q in quotes]
             claim = check_claim(
@@ -330,6 +338,7 @@ def verify_citations(
                 quotes_found=all(found) if quotes else None,
                 quoted_evidence=quoted_evidence(quotes, found),
             )
+            claim = _attributed(claim, sentence.text, marker, evidence_of)
             verdicts.append(claim.verdict)
             result.citations.append(
                 Citation(
@@ -356,6 +365,20 @@ def verify_citations(
     if result.invalid_markers:
         result.answer = _remove_markers(answer, len(sources))
     return result
+
+
+def _attributed(claim: ClaimCheck, sentence: str, marker: int, evidence: list[str]) -> ClaimCheck:
+    """``claim``, or not found when another given source holds the sentence's words."""
+    better = better_source(sentence, marker, evidence) if claim.verdict != CONTRADICTED else None
+    if better is None:
+        return claim
+    n, share = better
+    return ClaimCheck(
+        NOT_FOUND,
+        f"source [{marker}] holds few of this sentence's words; source [{n}] holds "
+        f"{share:.0%} of them: the citation points at the wrong source",
+        claim.source_sentence,
+    )
 
 
 def _remove_markers(answer: str, count: int) -> str:

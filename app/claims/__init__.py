@@ -1,12 +1,15 @@
 """Claim checks: does a cited source say the opposite of the answer's sentence?
 
 One module per check (polarity, modality, parties, quantities, jurisdiction,
-authorities), quotes as evidence (quotes), what they share (text), and the runner
-(check) that :func:`legalrag.app.citations.verify_citations` calls per citation.
+authorities, edits of the source's own sentence), quotes as evidence (quotes), a
+citation pointing at the wrong one of the given sources (attribution), what they
+share (text), and the runner (check) that
+:func:`legalrag.app.citations.verify_citations` calls per citation.
 """
 
 from __future__ import annotations
 
+from legalrag.app.claims.attribution import better_source
 from legalrag.app.claims.check import (
     CONTRADICTED,
     NOT_FOUND,
@@ -25,6 +28,7 @@ __all__ = [
     "UNCLEAR",
     "ClaimCheck",
     "Finding",
+    "better_source",
     "check_claim",
     "findings_for",
 ]

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from legalrag.app.claims.authorities import check_authorities
+from legalrag.app.claims.edits import check_edits
 from legalrag.app.claims.jurisdiction import check_jurisdiction
 from legalrag.app.claims.modality import check_modality
 from legalrag.app.claims.parties import check_parties
@@ -28,6 +29,7 @@ from legalrag.app.claims.text import (
 SUPPORTED = "supported"
 CONTRADICTED = "contradicted"
 NOT_FOUND = "not_found"
+_SAME_CHECK = {"modality": "polarity"}
 UNCLEAR = "unclear"  # kept for readers of the type; the checks do not give it (see docs)
 
 
@@ -63,8 +65,14 @@ def findings_for(
     if found[-1] is None:
         found.append(check_polarity(bare, compared))
     found.append(check_parties(bare, compared, source_text))
+    # The source's own sentence with a word changed (a "not", a figure, two parties
+    # exchanged), where the checks above, which read reworded sentences, see nothing.
+    found.append(check_edits(bare, compared))
     named = [f if f.source_sentence else _naming(f, compared) for f in found if f]
-    return compared, named
+    # One finding per check: an edit's "not" is the polarity check's too, and "may"
+    # against "may not" is one contradiction, not a modal one and a "not" one.
+    first_of_each = {_SAME_CHECK.get(f.check, f.check): f for f in reversed(named)}
+    return compared, [f for f in named if first_of_each[_SAME_CHECK.get(f.check, f.check)] is f]
 
 
 def _naming(finding: Finding, compared: str) -> Finding:
