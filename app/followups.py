@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from legalrag.app.citations import content_words
+from legalrag.app.claims.text import MARKER
 from legalrag.app.jurisdictions import STATES, named_jurisdictions
 from legalrag.errors import GenerationError
 
@@ -52,6 +53,9 @@ _STATE_NAMES = re.compile(
 )
 _NAME_BY_CODE = {code: name for name, code in STATES.items()}
 _ANSWER_LINE = re.compile(r"standalone question\s*:\s*(.+)", re.IGNORECASE)
+# Longer than this is a paragraph, not a question (the longest rewrite in the
+# golden file is 20 words; legal questions with their facts run to about 40).
+MAX_REWRITE_WORDS = 60
 
 
 @dataclass(frozen=True)
@@ -130,8 +134,14 @@ class ModelRewriter:
         self.max_chars = max_chars
 
     def rewrite(self, question: str, earlier: Sequence[EarlierTurn]) -> Rewrite:
-        """The model's standalone question; the offline rewrite if it fails."""
-        if not earlier:
+        """The model's standalone question for a real follow-up; the offline rule otherwise.
+
+        A question that stands on its own (:func:`is_follow_up` false) is searched for
+        as asked: a model asked to rewrite it can only make it worse (a stand-in model
+        turned a paycheck question into a deposit paragraph). The reply must end in the
+        "Standalone question:" line and be one question (:func:`usable_rewrite`).
+        """
+        if not earlier or not is_follow_up(question):
             return Rewrite(question, "none")
         from legalrag.app.prompting import load_template
 
@@ -141,16 +151,38 @@ class ModelRewriter:
         except GenerationError as exc:
             log.warning("follow-up rewrite by the model failed (%s); rewriting offline", exc)
             return Rewrite(offline_rewrite(question, earlier), "offline-fallback")
-        standalone = parse_rewrite(reply)
-        if not standalone or len(standalone) > self.max_chars:
+        standalone = usable_rewrite(parse_rewrite(reply), max_chars=self.max_chars)
+        if standalone is None:
             log.warning("the model's rewrite was unusable; rewriting offline")
             return Rewrite(offline_rewrite(question, earlier), "offline-fallback")
         return Rewrite(standalone, "llm")
 
 
 def parse_rewrite(reply: str) -> str:
-    """The question after the last "Standalone question:" (or the reply's last line)."""
+    """The question after the last "Standalone question:" line; "" when there is none.
+
+    A reply without that line is not a rewrite (its last line may be anything the
+    model wrote, a paragraph of an answer), so nothing is taken from it.
+    """
     found = _ANSWER_LINE.findall(reply)
-    lines = [line.strip() for line in reply.strip().splitlines() if line.strip()]
-    text = found[-1] if found else (lines[-1] if lines else "")
+    text = found[-1] if found else ""
     return text.strip().strip("\"'“”*` ").strip()
+
+
+def usable_rewrite(text: str, *, max_chars: int) -> str | None:
+    """``text`` when it is one plain question of sane length, else None.
+
+    Refused: empty, longer than ``max_chars`` or :data:`MAX_REWRITE_WORDS` words,
+    holding a citation marker (answer text, not a question), or more than one
+    question.
+    """
+    words = text.split()
+    if not words or len(text) > max_chars or len(words) > MAX_REWRITE_WORDS:
+        return None
+    if MARKER.search(text) or text.count("?") > 1:
+        return None
+    # Text after the question mark is a second sentence ("Is it 30 days? Yes, it is.").
+    # Full stops are not counted: "Tex. Prop. Code § 92.103" is one question.
+    if "?" in text and not text.endswith("?"):
+        return None
+    return text

@@ -11,9 +11,11 @@ from legalrag.app.followups import (
     EarlierTurn,
     ModelRewriter,
     OfflineRewriter,
+    Rewrite,
     is_follow_up,
     offline_rewrite,
     parse_rewrite,
+    usable_rewrite,
 )
 from legalrag.app.generation import OpenAICompatibleGenerator
 from legalrag.factory import make_rewriter
@@ -138,5 +140,44 @@ def test_parse_rewrite_takes_the_last_answer_line() -> None:
     assert parse_rewrite('Thinking...\nStandalone question: "Is a 30-day notice valid?"') == (
         "Is a 30-day notice valid?"
     )
-    assert parse_rewrite("Is a 30-day notice valid?") == "Is a 30-day notice valid?"
+    # Without the line the reply is not a rewrite, whatever its last line says.
+    assert parse_rewrite("Is a 30-day notice valid?") == ""
     assert parse_rewrite("") == ""
+
+
+def test_a_rewrite_is_one_plain_question_of_sane_length() -> None:
+    assert usable_rewrite("What does Tex. Prop. Code § 92.103 require?", max_chars=500)
+    assert usable_rewrite("A landlord must refund within 30 days [1].", max_chars=500) is None
+    assert usable_rewrite("Is it 30 days? Or 14?", max_chars=500) is None
+    assert usable_rewrite("Is it 30 days? Yes, it is.", max_chars=500) is None
+    assert usable_rewrite("word " * 61, max_chars=5000) is None
+    assert usable_rewrite("Is a 30-day notice valid?", max_chars=10) is None
+    assert usable_rewrite("", max_chars=500) is None
+
+
+def test_a_question_that_stands_alone_is_never_sent_to_the_model(fake: FakeLLM) -> None:
+    # The stand-in model: whatever it is asked, a deposit paragraph with a marker.
+    fake.script = Script(judge_answer="A landlord must return the deposit within 14 days [1].")
+    fake.requests.clear()
+    rewriter = _model_rewriter(fake)
+    for question in (
+        "Can my employer withhold my final paycheck in Texas?",
+        "What is the capital of France?",
+    ):
+        assert rewriter.rewrite(question, EARLIER) == Rewrite(question, "none")
+    assert fake.requests == []
+
+
+def test_a_reply_that_is_not_a_standalone_question_gives_the_offline_rewrite(
+    fake: FakeLLM,
+) -> None:
+    offline = CA.replace("California", "Texas")
+    for reply in (
+        "A landlord must return the deposit within 14 days [1].",  # no Standalone line
+        "Standalone question: How long does a Texas landlord have [1]?",  # a marker
+        "Standalone question: Is it 30 days? Yes, 30 days under the code.",  # not one question
+        "Standalone question: " + "deposit " * 80 + "?",  # a paragraph
+    ):
+        fake.script = Script(judge_answer=reply)
+        result = _model_rewriter(fake).rewrite("What about Texas?", EARLIER)
+        assert result == Rewrite(offline, "offline-fallback"), reply
