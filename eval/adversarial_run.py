@@ -315,9 +315,15 @@ class AdversarialContext:
 def open_adversarial(settings: Settings) -> AdversarialContext:
     """The configured index's retriever and the support check the answer engine uses
     (the factory's, over the index's embedder)."""
-    from legalrag.factory import make_generator, make_support_checker, open_retriever
+    from legalrag.factory import open_retriever
 
-    retriever = open_retriever(settings)
+    return verifier_context(settings, open_retriever(settings))
+
+
+def verifier_context(settings: Settings, retriever: Retriever) -> AdversarialContext:
+    """The support check the answer engine uses, over ``retriever``'s embedder."""
+    from legalrag.factory import make_generator, make_support_checker
+
     if retriever.embedder is None:
         check = make_support_checker(settings, None, make_generator(settings))
         return AdversarialContext(retriever, check, settings.support_check)

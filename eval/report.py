@@ -36,11 +36,18 @@ _GATE = re.compile(r"^\s*([a-z_]+(?:@\d+)?)\s*=\s*([0-9]*\.?[0-9]+)\s*$")
 _METRIC_NAME = re.compile(
     r"^((recall|precision|ndcg|span_precision|span_recall|budget_recall|budget_document_recall)"
     r"@\d+|mrr|refusal_rate"
-    r"|false_refusal_rate|" + "|".join(CITATION_RATES + METRICS) + ")$"
+    r"|false_refusal_rate|verifier_caught_rate|verifier_false_flag_rate|"
+    + "|".join(CITATION_RATES + METRICS)
+    + ")$"
 )
 # Lower is better for these; a gate on them fails when the figure is above the bound.
 LOWER_IS_BETTER = frozenset(
-    {"unsupported_sentence_rate", "misgrounded_sentence_rate", "false_refusal_rate"}
+    {
+        "unsupported_sentence_rate",
+        "misgrounded_sentence_rate",
+        "false_refusal_rate",
+        "verifier_false_flag_rate",
+    }
 )
 
 
@@ -130,12 +137,36 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
                 "skipped": "; ".join(reasons) or f"every question failed ({errors} errors)",
                 "errors": errors,
             }
+    figures.update(_verifier(rows))
     figures["latency_ms"] = {
         key: _percentiles([row["timings"][key] for row in rows if key in row.get("timings", {})])
         for key in LATENCIES
     }
     figures["questions"] = len(rows)
     figures["questions_with_errors"] = sum(1 for row in rows if row.get("status") != "ok")
+    return figures
+
+
+def _verifier(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The planted-error set's figures (eval_verifier): the share of planted errors the
+    verifier names, overall and per kind, and the share of correct sentences it flags."""
+    checked = [entry for row in rows for entry in row.get("verifier", [])]
+    if not checked:
+        return {}
+    planted = [e for e in checked if not e["kind"].startswith("correct_")]
+    correct = [e for e in checked if e["kind"].startswith("correct_")]
+    by_kind: dict[str, dict[str, Any]] = {}
+    for entry in planted:
+        kind = by_kind.setdefault(entry["kind"], {"planted": 0, "caught": 0})
+        kind["planted"] += 1
+        kind["caught"] += int(entry["caught"])
+    for kind in by_kind.values():
+        kind["value"] = round(kind["caught"] / kind["planted"], 4)
+    figures: dict[str, Any] = {"verifier_by_kind": by_kind}
+    if planted:
+        figures["verifier_caught_rate"] = _figure([float(e["caught"]) for e in planted])
+    if correct:
+        figures["verifier_false_flag_rate"] = _figure([float(e["caught"]) for e in correct])
     return figures
 
 
@@ -211,9 +242,14 @@ def render_markdown(report: Report) -> str:
         "|---|---|",
     ]
     for name, figure in figures.items():
-        if name in ("latency_ms", "questions", "questions_with_errors"):
+        if name in ("latency_ms", "questions", "questions_with_errors", "verifier_by_kind"):
             continue
         lines.append(f"| {name} | {show_figure(figure)} |")
+    for kind, figure in figures.get("verifier_by_kind", {}).items():
+        lines.append(
+            f"| verifier caught: {kind} | {figure['value']:.3f} "
+            f"({figure['caught']} of {figure['planted']}) |"
+        )
     for stage, cut in figures["latency_ms"].items():
         if cut.get("p50") is not None:
             lines.append(f"| latency {stage} p50 / p95 | {cut['p50']} / {cut['p95']} |")

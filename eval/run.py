@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from legalrag.app.answers import Answer
     from legalrag.app.engine import AnswerEngine
     from legalrag.app.retrieval import Retriever
+    from legalrag.eval.adversarial_run import AdversarialContext
     from legalrag.settings import Settings
 
 ROWS_FILE = "rows.jsonl"
@@ -54,6 +55,7 @@ class EvalContext:
     engine: AnswerEngine | None
     judge: Judge
     depth: int
+    verifier: AdversarialContext | None = None  # eval_verifier: the planted-error set
 
 
 def _ms(since: float) -> float:
@@ -82,7 +84,12 @@ def open_context(settings: Settings, *, embedder: Any = None) -> EvalContext:
     embedder = ranker.embedder or embedder
     selector = open_retriever(settings, embedder)
     engine = make_engine(settings, selector) if settings.eval_answers else None
-    return EvalContext(settings, ranker, selector, engine, judge, depth)
+    verifier = None
+    if settings.eval_verifier:
+        from legalrag.eval.adversarial_run import verifier_context
+
+        verifier = verifier_context(settings, selector)
+    return EvalContext(settings, ranker, selector, engine, judge, depth, verifier)
 
 
 class _AnswersOff:
@@ -176,6 +183,18 @@ def _citations(question: EvalQuestion, answer: Answer) -> dict[str, Any]:
     return found
 
 
+def _planted(question: EvalQuestion, verifier: AdversarialContext) -> list[dict[str, Any]]:
+    """The planted-error set over this question's sources: each sentence's kind and
+    whether the verifier named it (for a correct sentence: flagged it)."""
+    from legalrag.eval.adversarial_run import question_rows
+
+    passages = verifier.retriever.retrieve(question.question).passages
+    if not passages:
+        return []
+    rows = question_rows(question.id, passages, verifier.check, 0, verifier.prime)
+    return [{"kind": r.kind, "caught": r.caught} for r in rows]
+
+
 def evaluate_question(question: EvalQuestion, context: EvalContext) -> dict[str, Any]:
     """One question's row: retrieval, answer, citations, refusal, RAGAS, timings, errors."""
     row: dict[str, Any] = {
@@ -188,6 +207,8 @@ def evaluate_question(question: EvalQuestion, context: EvalContext) -> dict[str,
     }
     row["retrieval"] = _retrieval(question, context)
     timings = {"rank_ms": row["retrieval"].pop("ms")}
+    if context.verifier is not None:
+        row["verifier"] = _planted(question, context.verifier)
     contexts: list[str] = []
     answer_text = ""
     if context.engine is not None:
@@ -235,6 +256,7 @@ def run_header(question_set: QuestionSet, settings: Settings) -> dict[str, Any]:
         "eval_span_k": settings.eval_span_k,
         "eval_budget_chars": settings.eval_budget_chars,
         "eval_answers": settings.eval_answers,
+        "eval_verifier": settings.eval_verifier,
         "collection": settings.collection,
         "judge_base_url": settings.judge_base_url,
     }

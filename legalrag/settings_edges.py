@@ -145,6 +145,12 @@ class EvalFields(BaseModel):
 
     @field_validator("judge_base_url")
     @classmethod
+    eval_verifier: bool = Field(
+        default=True,
+        description="Also plant errors of known kinds into answers built from each question's "
+        "sources and report how many the citation verifier catches, per kind, and how many "
+        "correct sentences it flags (docs/verification.md).",
+    )
     def _check_judge_url(cls, value: str | None) -> str | None:
         if value and not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")

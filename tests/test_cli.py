@@ -186,6 +186,7 @@ SETTING_FLAGS: dict[str, dict[str, str]] = {
     "eval corpus": {},
     "eval adversarial": {"--out": "eval_out_dir", **_INDEX_FLAGS},
 }
+        "--verifier": "eval_verifier",
 
 
 def _commands() -> dict[str, Any]:

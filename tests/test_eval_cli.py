@@ -49,10 +49,16 @@ def test_no_judge_rows_skips_gates_and_resume(sample_index, tmp_path: Path) -> N
     env = {"LEGALRAG_DATA_DIR": str(settings.data_dir), "LEGALRAG_RETRIEVE_K": "2"}
     args = ["eval", "--dataset", str(dataset), "--out", str(out), "--k", "5"]
 
-    first = run_cli(*args, "--fail-under", "faithfulness=0.9", "--fail-under", "mrr=0", env=env)
+    first = run_cli(
+        *args,
+        *("--fail-under", "faithfulness=0.9", "--fail-under", "mrr=0"),
+        *("--fail-under", "verifier_false_flag_rate=0.5"),
+        env=env,
+    )
     assert first.returncode == 4, first.stderr
     assert "faithfulness: not measured (skipped: no judge" in first.stderr
-    assert "mrr" not in first.stderr.split("fail-under:", 1)[1]  # that gate passed
+    missed = first.stderr.split("fail-under:", 1)[1]
+    assert "mrr" not in missed and "verifier" not in missed  # those gates passed
 
     report = json.loads((out / "report.json").read_text())
     rows = {row["id"]: row for row in report["rows"]}
@@ -84,7 +90,15 @@ def test_no_judge_rows_skips_gates_and_resume(sample_index, tmp_path: Path) -> N
     assert report["generator_model"] == "extractive" and report["prompt_version"]
     assert report["corpus_chunks"] == sample_index[1].chunks
     assert report["settings"]["eval_k"] == 5
+    # The planted-error set over each question's sources: caught per kind, correct
+    # sentences flagged (eval_verifier, on by default).
+    by_kind = figures["verifier_by_kind"]
+    assert {"polarity_flipped", "wrong_source", "uncited"} <= set(by_kind)
+    assert by_kind["uncited"]["caught"] == by_kind["uncited"]["planted"] > 0
+    assert figures["verifier_caught_rate"]["value"] > 0.5
+    assert figures["verifier_false_flag_rate"]["n"] > 0
     markdown = (out / "report.md").read_text()
+    assert "| verifier caught: polarity_flipped |" in markdown
     assert "| faithfulness | skipped: no judge" in markdown
     assert "weakest questions" in markdown and questions[0]["question"] in markdown
 

@@ -32,6 +32,7 @@ def _progress(*, disable: bool) -> Progress:
     setting_flag("--judge-model", "judge_model"),
     setting_flag("--out", "eval_out_dir"),
     setting_flag("--answers/--no-answers", "eval_answers"),
+    setting_flag("--verifier/--no-verifier", "eval_verifier"),
 )
 def eval_run(
     ctx: typer.Context,

@@ -289,6 +289,11 @@ def eval_summary(figures: Mapping[str, Any], md_path: Path) -> None:
     out.print(_table("legalrag eval", "metric", rows, header=False))
     out.print(Text(f"report: {md_path} (and report.json beside it)"))
 
+        elif name == "verifier_by_kind":
+            for kind, caught in figure.items():
+                rows.append(
+                    (f"verifier caught: {kind}", f"{caught['value']:.3f} (n={caught['planted']})")
+                )
 
 def gate_failures(reasons: Sequence[str]) -> None:
     """Each --fail-under that missed, one line each."""
