@@ -50,8 +50,17 @@ class Answer(Verification):
     def as_dict(self) -> dict[str, Any]:
         """Plain data, for --json, the audit log and eval (sources without vectors)."""
         data = {f.name: getattr(self, f.name) for f in fields(self)}
-        data["citations"] = [asdict(c) for c in self.citations]
+        data["citations"] = [self._citation_dict(c) for c in self.citations]
         data["sources"] = [source.as_dict() for source in self.sources]
+        return data
+
+    def _citation_dict(self, citation: Any) -> dict[str, Any]:
+        """A citation as plain data, with its source's ``page`` and ``pages`` when that
+        source has pages (so a citation says where to look: p. 4)."""
+        data = asdict(citation)
+        source = self.source(citation.source_id)
+        if source is not None and source.page:
+            data.update(page=source.page, pages=source.pages)
         return data
 
     def source(self, source_id: str | None) -> AnswerSource | None:

@@ -70,6 +70,12 @@ class IngestReport:
     """Records whose document id an earlier record of this run had (the later one won)."""
     duplicated: list[Duplicate] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    pages: int = 0
+    """Pages of paged files (PDFs, images) read."""
+    pages_ocr: int = 0
+    """Of those, pages read by OCR."""
+    ocr_pages: list[dict[str, Any]] = field(default_factory=list)
+    """The first OCR'd pages: location, page, confidence, problem (the rest counted)."""
     seconds: float = 0.0
 
     @property
@@ -151,6 +157,7 @@ class Ingestor:
                 if not self.partition.owns(item.document_id):
                     self.report.documents_outside_partition += 1
                     continue
+                self._pages_read(item)
                 chunks = self.chunker.split(item)
                 self.progress.advance("chunk", len(chunks))
                 earlier = seen.get(item.document_id)
@@ -174,6 +181,27 @@ class Ingestor:
                 log_file.close()
             self.report.seconds = time.perf_counter() - started
         return self.report
+
+    def _pages_read(self, document: SourceDocument) -> None:
+        """Count the document's pages; report each empty or low-confidence one, and the
+        first OCR'd pages' confidence."""
+        for read in document.pages_read:
+            self.report.pages += 1
+            if read.problem:
+                self.report.warnings.append(f"{document.location} p. {read.page}: {read.problem}")
+            if read.method != "ocr":
+                continue
+            self.report.pages_ocr += 1
+            if len(self.report.ocr_pages) < REJECTS_SHOWN:
+                confidence = None if read.confidence is None else round(read.confidence, 1)
+                self.report.ocr_pages.append(
+                    {
+                        "location": document.location,
+                        "page": read.page,
+                        "confidence": confidence,
+                        "problem": read.problem,
+                    }
+                )
 
     def _reject(self, item: Rejected, log_file: TextIO | None) -> TextIO | None:
         self.report.rejected_count += 1

@@ -9,6 +9,7 @@ jurisdiction by their reader in ``ingest/pile_of_law.py``.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import json
 import re
@@ -17,6 +18,7 @@ from datetime import date, datetime
 from typing import Any
 
 from legalrag.store import ChunkMetadata
+from legalrag.store.schema import page_range
 
 _TITLE = re.compile(r"^\s*Title:\s*(.+)$", re.MULTILINE)
 _DATE_FORMATS = ("%m-%d-%Y", "%Y-%m-%d")
@@ -34,6 +36,19 @@ _STRING_FIELDS = (
 
 
 @dataclass(frozen=True)
+class PageRead:
+    """How one page of a paged file was read: from its text layer or by OCR (with the
+    OCR's mean word confidence, 0-100), and what is wrong with it ("" when nothing)."""
+
+    page: int
+    method: str  # "text" or "ocr"
+    chars: int
+    confidence: float | None = None
+    problem: str = ""
+    """e.g. "no text", "OCR confidence 41 (under 60)": reported, the page kept."""
+
+
+@dataclass(frozen=True)
 class SourceDocument:
     """One document to index, with the metadata the app shows and filters on."""
 
@@ -48,6 +63,19 @@ class SourceDocument:
     topic: str = ""
     location: str = field(default="", compare=False)
     """Where the record was read (``file:line``), to report a duplicate id; not stored."""
+    page_starts: tuple[int, ...] = ()
+    """Where each page begins in ``text`` (page n at ``page_starts[n - 1]``); () for a
+    document without pages."""
+    pages_read: tuple[PageRead, ...] = field(default=(), compare=False)
+    """How each page was read, for the ingest report; not stored."""
+
+    def pages_at(self, start: int, end: int) -> dict[str, int | str]:
+        """``page`` and ``pages`` of ``text[start:end]`` ({} without pages)."""
+        if not self.page_starts:
+            return {}
+        first = max(1, bisect.bisect_right(self.page_starts, start))
+        last = max(first, bisect.bisect_right(self.page_starts, max(start, end - 1)))
+        return {"page": first, "pages": page_range(first, last)}
 
     def metadata(self, *, chunk_index: int = 0, start: int = 0, end: int = 0) -> ChunkMetadata:
         """The metadata one of its chunks carries (that chunk's place given)."""
@@ -63,6 +91,7 @@ class SourceDocument:
             end=end,
             **shown,
             **iso,
+            **self.pages_at(start, end),
         )
 
 

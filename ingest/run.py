@@ -14,6 +14,7 @@ from legalrag.ingest.partition import WHOLE, Partition
 from legalrag.ingest.pile_of_law import subset_named
 from legalrag.ingest.pipeline import Ingestor, IngestReport
 from legalrag.ingest.progress import IngestProgress
+from legalrag.ingest.readers import ReadOptions
 from legalrag.ingest.sources import (
     Item,
     SourceError,
@@ -52,7 +53,14 @@ def open_source(
     if path is not None:
         if source not in (None, Source.sample):
             raise SourceError("give either a PATH or --source, not both")
-        return read_path(path, max_chars=settings.max_document_chars)
+        options = ReadOptions(
+            max_chars=settings.max_document_chars,
+            ocr=settings.ocr,
+            ocr_language=settings.ocr_language,
+            ocr_min_confidence=settings.ocr_min_confidence,
+            ocr_dpi=settings.ocr_dpi,
+        )
+        return read_path(path, max_chars=settings.max_document_chars, options=options)
     if source == Source.pile_of_law:
         return read_pile_of_law(
             settings.pile_of_law_data_files,

@@ -12,6 +12,7 @@ import io
 import json
 import os
 from collections.abc import Iterator
+from dataclasses import replace
 from importlib import resources
 from pathlib import Path
 from typing import BinaryIO
@@ -19,6 +20,7 @@ from typing import BinaryIO
 from legalrag.errors import SourceError
 from legalrag.ingest.pile_of_law import DEFAULT_SUBSET, Subset, read_row, subset_named
 from legalrag.ingest.pile_of_law import data_files as pile_of_law_files
+from legalrag.ingest.readers import READER_SUFFIXES, ReadOptions, reader_for
 from legalrag.ingest.records import (
     Rejected,
     SourceDocument,
@@ -210,31 +212,51 @@ def read_sample(*, max_chars: int) -> Iterator[Item]:
     yield from read_jsonl(sample_corpus_file(), source=SAMPLE_SOURCE, max_chars=max_chars)
 
 
-def read_path(path: Path, *, max_chars: int) -> Iterator[Item]:
-    """A JSONL file, a text/Markdown file, or a folder of them (recursively, sorted).
+def read_path(path: Path, *, max_chars: int, options: ReadOptions | None = None) -> Iterator[Item]:
+    """A JSONL, text/Markdown, PDF, Word, HTML or image file, or a folder of them
+    (recursively, sorted); ``options`` for the document readers (OCR).
 
-    A text file's document id is its path relative to the folder given (or its
+    A file's document id is its path relative to the folder given (or its
     name, for a single file), so results can be matched to span-annotated
     benchmarks. A path that cannot be read at all fails here, before anything is
     loaded or opened; bad records inside it are rejected as they stream.
     """
     if not path.exists():
         raise SourceError(f"no such file or folder: {shown_path(path)}")
+    chosen = options or ReadOptions(max_chars=max_chars)
     if path.is_file():
         suffix = path.suffix.lower()
-        if suffix in JSONL_SUFFIXES:
-            return read_jsonl(path, source=shown_path(path), max_chars=max_chars)
-        if suffix in TEXT_SUFFIXES:
-            source = shown_path(path)
-            document = read_text_file(
-                path, document_id=path.name, source=source, max_chars=max_chars
-            )
-            return iter([document])
-        raise SourceError(f"unsupported file type {path.suffix!r}: give .jsonl, .txt or .md files")
-    return _read_folder(path, max_chars=max_chars)
+        if suffix in JSONL_SUFFIXES + TEXT_SUFFIXES + READER_SUFFIXES:
+            return _read_file(path, path.name, shown_path(path), chosen)
+        known = ", ".join(JSONL_SUFFIXES + TEXT_SUFFIXES + READER_SUFFIXES)
+        raise SourceError(f"unsupported file type {path.suffix!r}: give {known} files")
+    return _read_folder(path, options=chosen)
 
 
-def _read_folder(path: Path, *, max_chars: int) -> Iterator[Item]:
+def _read_file(path: Path, document_id: str, source: str, options: ReadOptions) -> Iterator[Item]:
+    """One file's records, by its type (the one place a type picks a reader)."""
+    suffix = path.suffix.lower()
+    if suffix in JSONL_SUFFIXES:
+        yield from read_jsonl(path, source=source, max_chars=options.max_chars)
+        return
+    if suffix in TEXT_SUFFIXES:
+        yield read_text_file(
+            path, document_id=document_id, source=source, max_chars=options.max_chars
+        )
+        return
+    reader = reader_for(path, options)
+    if reader is None:
+        yield Rejected(shown_path(path), f"unsupported file type {suffix or '(none)'!r}")
+        return
+    read = reader.read(path, document_id=document_id, source=source)
+    # Where it was read, as every other reader reports it (printable, whatever the name).
+    if isinstance(read, Rejected):
+        yield Rejected(shown_path(path), read.reason)
+    else:
+        yield replace(read, location=shown_path(path))
+
+
+def _read_folder(path: Path, *, options: ReadOptions) -> Iterator[Item]:
     files = sorted(
         p
         for p in path.rglob("*")
@@ -242,15 +264,7 @@ def _read_folder(path: Path, *, max_chars: int) -> Iterator[Item]:
     )
     for file in files:
         relative = file.relative_to(path).as_posix()
-        suffix = file.suffix.lower()
-        if suffix in JSONL_SUFFIXES:
-            yield from read_jsonl(file, source=shown_path(path), max_chars=max_chars)
-        elif suffix in TEXT_SUFFIXES:
-            yield read_text_file(
-                file, document_id=relative, source=shown_path(path), max_chars=max_chars
-            )
-        else:
-            yield Rejected(shown_path(file), f"unsupported file type {suffix or '(none)'!r}")
+        yield from _read_file(file, relative, shown_path(path), options)
 
 
 def read_pile_of_law(

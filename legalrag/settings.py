@@ -32,6 +32,7 @@ from legalrag.settings_groups import (
     RetrievalSettings,
     StoreSettings,
 )
+from legalrag.settings_ingest import ReaderFields
 
 CONFIG_ENV_VAR = "LEGALRAG_CONFIG"
 DEFAULT_CONFIG_FILE = Path("legalrag.toml")
@@ -46,9 +47,10 @@ def default_data_dir() -> Path:
     return Path(platformdirs.user_data_dir("legalrag", appauthor=False))
 
 
-class Settings(BaseSettings, ChatFields, EvalFields):
+class Settings(BaseSettings, ChatFields, EvalFields, ReaderFields):
     """Every setting legalrag reads, in one place (the chat's and eval's fields are
-    declared in :mod:`legalrag.settings_edges`)."""
+    declared in :mod:`legalrag.settings_edges`, the document readers' in
+    :mod:`legalrag.settings_ingest`)."""
 
     model_config = SettingsConfigDict(
         env_prefix="LEGALRAG_",

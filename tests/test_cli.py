@@ -162,7 +162,12 @@ _STORE_FLAGS = {
 _INDEX_FLAGS = {**_STORE_FLAGS, "--embedding-model": "embedding_model"}
 SETTING_FLAGS: dict[str, dict[str, str]] = {
     "config show": {},
-    "ingest": {"--chunk-size": "chunk_size", "--chunk-overlap": "chunk_overlap", **_INDEX_FLAGS},
+    "ingest": {
+        "--chunk-size": "chunk_size",
+        "--chunk-overlap": "chunk_overlap",
+        "--ocr": "ocr",
+        **_INDEX_FLAGS,
+    },
     "index info": _STORE_FLAGS,
     "retrieve": {"--k": "retrieve_k", **_INDEX_FLAGS},
     "ask": {"--k": "retrieve_k", **_INDEX_FLAGS},

@@ -89,7 +89,7 @@ def test_folder_reader_ids_are_relative_paths(tmp_path: Path) -> None:
     (tmp_path / "corpus" / "nda" / "a.txt").write_text("Confidentiality lasts five years.")
     (tmp_path / "corpus" / "b.md").write_text("# Notice\nThirty days notice is required.")
     (tmp_path / "corpus" / "empty.txt").write_text("  \n")
-    (tmp_path / "corpus" / "image.png").write_bytes(b"\x89PNG")
+    (tmp_path / "corpus" / "sheet.xlsx").write_bytes(b"PK")
     (tmp_path / "corpus" / ".hidden.txt").write_text("ignored")
     items = list(read_path(tmp_path / "corpus", max_chars=10_000))
     docs = {i.document_id: i for i in items if isinstance(i, SourceDocument)}
@@ -104,9 +104,9 @@ def test_folder_reader_ids_are_relative_paths(tmp_path: Path) -> None:
 def test_missing_path_and_unknown_file_type_are_source_errors(tmp_path: Path) -> None:
     with pytest.raises(SourceError, match="no such file"):
         read_path(tmp_path / "nope.jsonl", max_chars=10)
-    (tmp_path / "x.pdf").write_bytes(b"%PDF")
+    (tmp_path / "x.xlsx").write_bytes(b"PK")
     with pytest.raises(SourceError, match="unsupported"):
-        read_path(tmp_path / "x.pdf", max_chars=10)
+        read_path(tmp_path / "x.xlsx", max_chars=10)
 
 
 def test_pile_of_law_reader_streams_xz_json_through_datasets(tmp_path: Path) -> None:

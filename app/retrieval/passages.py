@@ -59,9 +59,12 @@ class RetrievedPassage(DocumentSpan):
         )
 
     def as_dict(self) -> dict[str, Any]:
-        """Plain data, for --json (without the vectors)."""
+        """Plain data, for --json (without the vectors; ``page`` and ``pages`` only for
+        a paged document's passage, never a page 0)."""
         data = asdict(self)
         del data["vectors"]
+        if not self.page:
+            del data["page"], data["pages"]
         return data
 
 

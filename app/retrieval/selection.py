@@ -27,6 +27,7 @@ import numpy as np
 from legalrag.app.retrieval.fusion import Ranking
 from legalrag.app.retrieval.passages import RetrievedPassage
 from legalrag.store import StoredChunk
+from legalrag.store.schema import pages_of
 
 
 @dataclass(frozen=True)
@@ -188,8 +189,11 @@ def _passages(selection: _Selection, ranking: Ranking) -> list[RetrievedPassage]
             opening = min(
                 (ranking.found[c] for c in span.chunk_ids), key=lambda c: c.metadata.start
             )
+            # Its pages run from the first chunk's first to the last one's last.
             meta = replace(
-                chunk.metadata.with_span(span.start, span.end), section=opening.metadata.section
+                chunk.metadata.with_span(span.start, span.end),
+                section=opening.metadata.section,
+                **pages_of([ranking.found[c].metadata for c in span.chunk_ids]),
             )
             merged = StoredChunk(best, span.text, meta, chunk.vector)
             passages.append(

@@ -21,11 +21,14 @@ if TYPE_CHECKING:
     INDEX,
     setting_flag("--chunk-size", "chunk_size"),
     setting_flag("--chunk-overlap", "chunk_overlap", help="Overlap in model tokens."),
+    setting_flag("--ocr", "ocr"),
 )
 def ingest(
     path: Annotated[
         Path | None,
-        typer.Argument(help="A JSONL file, a .txt/.md file, or a folder of them."),
+        typer.Argument(
+            help="A JSONL, .txt/.md, PDF, .docx, HTML or image file, or a folder of them."
+        ),
     ] = None,
     source: Annotated[
         str | None,

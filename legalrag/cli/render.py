@@ -137,7 +137,8 @@ def ingest_summary(report: Any, *, quiet: bool) -> None:
         f"already indexed {report.chunks_already_indexed:,}, removed {report.chunks_removed:,}"
         + (f", metadata corrected {report.chunks_updated:,}" if report.chunks_updated else "")
         + ")"
-        f" · {report.seconds:.1f} s · {report.chunks_per_second:.1f} chunks/s"
+        + (f" · pages {report.pages:,} (OCR {report.pages_ocr:,})" if report.pages else "")
+        + f" · {report.seconds:.1f} s · {report.chunks_per_second:.1f} chunks/s"
     )
     shown = Text(counts) if quiet else line(("ingested", "bold green"), " ", counts)
     out.print(shown, soft_wrap=True)
@@ -164,6 +165,8 @@ def retrieval(question: str, filters_described: str, result: Any) -> None:
             bm25 = "—" if stages.bm25 is None else f"{stages.bm25:.2f} (#{stages.bm25_rank})"
             scores = f" · dense {dense} · bm25 {bm25} · fused {stages.fused:.4f}"
         facts = f"{passage.jurisdiction or '—'} · {passage.topic or '—'} · {passage.created or '—'}"
+        if passage.page:
+            facts = f"{passage.page_label} · {facts}"
         out.print(
             line((f"[{rank}]", "bold cyan"), f" {passage.title}  ", (f"{facts}{scores}", DIM)),
             soft_wrap=True,
@@ -226,9 +229,11 @@ def findings(result: Any) -> None:
         out.print()
         out.print(line(("Sources", "bold")))
         for source in result.sources:
+            # A paged document's source cites its page: "[2] (p. 4) Lease · …".
+            pages = f" ({source.page_label})" if source.page else ""
             out.print(
                 Text(
-                    f"[{source.marker}] {source.title} · {source.jurisdiction or '—'} · "
+                    f"[{source.marker}]{pages} {source.title} · {source.jurisdiction or '—'} · "
                     f"{source.created or '—'} · {source.url}"
                 ),
                 soft_wrap=True,

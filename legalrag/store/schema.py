@@ -27,9 +27,11 @@ START = "start"
 END = "end"
 SECTION = "section"  # the section path of the chunk's first character (structured texts)
 SUMMARY = "summary"  # the document's summary, when ingest was asked to write them
+PAGE = "page"  # the page (1-based) of a paged document's span's first character
+PAGES = "pages"  # the pages the span covers: "4", or "4-5" (Chroma takes no lists)
 
 STORED_KEYS = (DOCUMENT_ID, SOURCE, TITLE, URL, JURISDICTION, TOPIC, CREATED, CREATED_DAY)
-STORED_KEYS += (DOWNLOADED, CHUNK_INDEX, START, END, SECTION, SUMMARY)
+STORED_KEYS += (DOWNLOADED, CHUNK_INDEX, START, END, SECTION, SUMMARY, PAGE, PAGES)
 """Every key :meth:`ChunkMetadata.to_store` may write."""
 
 SAMPLE_SOURCE = "sample"
@@ -48,6 +50,25 @@ with a section path has :func:`context_header` on a line before its text
 
 PATH_SEPARATOR = " \u203a "
 """Between the headings of a section path, and after the title in a header."""
+
+
+def page_range(first: int, last: int) -> str:
+    """The stored form of the pages a span covers: ``"4"``, or ``"4-5"`` when it runs on
+    (spans are contiguous, so a range says it all; Chroma's metadata takes no lists)."""
+    return str(first) if last <= first else f"{first}-{last}"
+
+
+def last_page(pages: str) -> int:
+    """The last page of a :func:`page_range` (0 for "")."""
+    return int(pages.rpartition("-")[2]) if pages else 0
+
+
+def page_label(page: int, pages: str) -> str:
+    """How a citation names its pages: ``p. 4``, ``pp. 4-5``; "" for a document
+    without pages (never "p. 0")."""
+    if not page:
+        return ""
+    return f"pp. {pages}" if "-" in pages else f"p. {page}"
 
 
 def day_number(iso_date: str) -> int:
@@ -82,10 +103,32 @@ class DocumentSpan:
     section: str = ""
     """The headings and numbered units over the span's first character, outermost
     first, joined by :data:`PATH_SEPARATOR`; "" when the document has no structure."""
+    page: int = 0
+    """The page (1-based, the file's own order) of the span's first character; 0 for a
+    document without pages (a post, a text file, a web page): left out when stored or
+    shown."""
+    pages: str = ""
+    """The pages the span covers, as :func:`page_range` writes them ("4", "4-5")."""
 
     def span_facts(self) -> dict[str, Any]:
         """These fields alone, to build another kind of span from this one."""
         return {f.name: getattr(self, f.name) for f in fields(DocumentSpan)}
+
+    @property
+    def page_label(self) -> str:
+        """``p. 4`` / ``pp. 4-5`` as a citation gives it; "" without pages."""
+        return page_label(self.page, self.pages)
+
+
+def pages_of(spans: Sequence[DocumentSpan]) -> dict[str, Any]:
+    """``page`` and ``pages`` of the span that joins these (a merged passage): from the
+    first page of the earliest to the last page of any; nothing when none has pages."""
+    paged = [span for span in spans if span.page]
+    if not paged:
+        return {"page": 0, "pages": ""}
+    first = min(paged, key=lambda span: span.start).page
+    last = max(max(last_page(span.pages), span.page) for span in paged)
+    return {"page": first, "pages": page_range(first, last)}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -123,6 +166,9 @@ class ChunkMetadata(DocumentSpan):
             meta[SECTION] = self.section
         if self.summary:
             meta[SUMMARY] = self.summary
+        if self.page:
+            meta[PAGE] = self.page
+            meta[PAGES] = self.pages or str(self.page)
         meta.update({CHUNK_INDEX: self.chunk_index, START: self.start, END: self.end})
         return meta
 
