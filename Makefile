@@ -51,7 +51,7 @@ lint: install
 # The benchmarks of docs/benchmarks.md. Full mode builds a 1M-chunk index once (about
 # 40 minutes on 2 cores with its BM25 cache, kept in $(BENCH_DIR) for reruns) and runs
 # for about an hour in all; `make bench-quick` is what the tests run.
-BENCHES = ingest_overhead query_latency answer_overhead langchain_baseline scale_ingest verify_latency
+BENCHES = ingest_overhead query_latency answer_overhead langchain_baseline scale_ingest verify_latency ingest_documents
 BENCH_DIR ?= $(HOME)/.cache/legalrag-bench
 
 bench: install

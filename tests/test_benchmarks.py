@@ -91,3 +91,10 @@ def test_verify_latency(tmp_path: Path) -> None:
     assert latency["n"] == 20 and 0 < latency["p50_ms"] <= latency["p95_ms"]
     (target,) = figures["targets"]
     assert target["met"] == (latency["p95_ms"] <= 150)
+
+
+def test_ingest_documents(tmp_path: Path) -> None:
+    figures = _run("ingest_documents", tmp_path)
+    text, scanned = figures["rows"]
+    assert text["pages"] == 10 and text["pages_per_s"] > 0
+    assert scanned["pages"] == 2 and scanned["mean_ocr_confidence"] > 80
