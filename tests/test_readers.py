@@ -176,6 +176,7 @@ def test_html_main_text_without_navigation(tmp_path: Path) -> None:
         ("broken.docx", b"PK\x03\x04 not really a zip", "not a readable .docx"),
         ("empty.html", b"   ", "empty file"),
         ("broken.png", b"\x89PNG not an image", "not a readable image"),
+        ("locked.docx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(512), "encrypted"),
     ],
 )
 def test_corrupt_and_empty_files_are_rejected(

@@ -14,6 +14,8 @@ from legalrag.ingest.readers.word_numbering import Numbering
 from legalrag.ingest.records import Rejected, SourceDocument
 
 CELL_SEPARATOR = " | "
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+"""How a compound file starts: a password-protected .docx is one (so is an old .doc)."""
 
 
 class DocxReader:
@@ -31,6 +33,13 @@ class DocxReader:
 
         location = str(path)
         try:
+            with path.open("rb") as stream:
+                if stream.read(len(OLE_MAGIC)) == OLE_MAGIC:
+                    return Rejected(
+                        location,
+                        "encrypted (password-protected), or a .doc renamed: save an "
+                        "unprotected .docx to index it",
+                    )
             document = docx.Document(str(path))
         except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as exc:
             # An encrypted .docx is an OLE file, not a zip: the same error as a corrupt one.
