@@ -36,12 +36,15 @@ def text_pdf(
     *,
     running: bool = True,
     password: str | None = None,
+    title: str | None = None,
 ) -> Path:
     """A PDF whose page n holds ``pages[n]``'s paragraphs (a paragraph starting with a
     clause number is set bold, as a heading), with a running header and "Page n of N"
     footer unless ``running`` is False."""
     pdf = _Paged()
     pdf.running = running
+    if title is not None:
+        pdf.set_title(title)
     if password is not None:
         pdf.set_encryption(owner_password=password, user_password=password)
     for paragraphs in pages:

@@ -41,8 +41,9 @@ def read(path: Path, options: ReadOptions = OPTIONS) -> SourceDocument | Rejecte
 
 
 def test_text_pdf_pages_in_order_without_running_lines_hyphenation_joined(tmp_path: Path) -> None:
-    document = read(text_pdf(tmp_path / "lease.pdf", LEASE_PAGES))
+    document = read(text_pdf(tmp_path / "lease.pdf", LEASE_PAGES, title="Lease of 5 Elm St"))
     assert isinstance(document, SourceDocument)
+    assert document.title == "Lease of 5 Elm St"
     text = document.text
     assert RUNNING_HEADER not in text and "Page 1 of 3" not in text and "of 3" not in text
     assert "deduction or set-off" in text and "deduc-" not in text

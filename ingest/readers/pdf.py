@@ -36,6 +36,8 @@ class PdfReader:
         except OSError as exc:
             return Rejected(location, f"unreadable: {exc.strerror}")
         try:
+            # The file's own Title, when its maker set one; else its first line.
+            title = " ".join(str(document.get_metadata_dict().get("Title", "")).split())
             pages = self._pages(document)
         except OcrUnavailable as exc:
             return Rejected(location, str(exc))
@@ -50,6 +52,7 @@ class PdfReader:
             source=source,
             options=self.options,
             location=location,
+            title=title,
         )
 
     def _pages(self, document: object) -> list[Page]:

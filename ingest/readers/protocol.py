@@ -59,6 +59,7 @@ def paged_document(
     source: str,
     options: ReadOptions,
     location: str,
+    title: str = "",
 ) -> SourceDocument | Rejected:
     """The document made of these pages, each page's start kept, each empty or
     low-confidence page reported; rejected when no page holds text."""
@@ -89,6 +90,7 @@ def paged_document(
         location=location,
         page_starts=tuple(starts),
         pages_read=tuple(reads),
+        title=title,
     )
 
 
