@@ -48,3 +48,15 @@ def test_ingest_folder_of_documents_cites_pages(tmp_path: Path) -> None:
 
     shown = run_cli("ingest", str(folder), env=env)
     assert "locked.pdf: encrypted" in " ".join(shown.stderr.split())
+
+
+def test_ocr_setting_reaches_the_readers(tmp_path: Path) -> None:
+    from legalrag.ingest.records import Rejected, SourceDocument
+    from legalrag.ingest.run import open_source
+    from legalrag.settings import Settings
+
+    scan = scanned_pdf(tmp_path / "scan.pdf", [["The buyer shall pay the seller."]])
+    (never,) = open_source(Settings(ocr="never"), None, scan, "train")
+    assert isinstance(never, Rejected) and "OCR is off" in never.reason
+    (auto,) = open_source(Settings(), None, scan, "train")
+    assert isinstance(auto, SourceDocument) and "buyer shall pay" in auto.text

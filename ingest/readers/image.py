@@ -34,6 +34,8 @@ class ImageReader:
                 ]
         except OcrUnavailable as exc:
             return Rejected(location, str(exc))
+        except Image.DecompressionBombError as exc:  # a huge image: PIL's guard
+            return Rejected(location, f"image too large to read safely ({exc})")
         except (UnidentifiedImageError, OSError, SyntaxError) as exc:
             return Rejected(location, f"not a readable image ({exc})")
         pages = [Page(join_hyphenated(p.text), p.method, p.confidence) for p in pages]

@@ -14,7 +14,8 @@ if TYPE_CHECKING:
 
 
 class OcrUnavailable(RuntimeError):
-    """Tesseract, or its language data, is not installed (the reason)."""
+    """Tesseract, or its language data, is not installed, or it failed on a page (the
+    reason): the file is rejected, never indexed without the pages it could not read."""
 
 
 def check_tesseract(language: str) -> None:
@@ -41,9 +42,12 @@ def ocr_page(image: Image, *, language: str) -> Page:
     order, and their mean confidence (None when it read no word)."""
     import pytesseract
 
-    data = pytesseract.image_to_data(
-        image.convert("L"), lang=language, output_type=pytesseract.Output.DICT
-    )
+    try:
+        data = pytesseract.image_to_data(
+            image.convert("L"), lang=language, output_type=pytesseract.Output.DICT
+        )
+    except pytesseract.TesseractError as exc:
+        raise OcrUnavailable(f"OCR failed: {exc.message or exc.status}") from None
     lines: dict[tuple[int, int, int], list[str]] = {}
     confidences: list[float] = []
     for i, word in enumerate(data["text"]):
