@@ -72,6 +72,12 @@ class ChatFields(BaseModel):
     chat_history_turns: int = Field(
         default=3, ge=0, description="Earlier questions the follow-up rewriter sees."
     )
+    chat_source_max_age_years: int = Field(
+        default=5,
+        ge=0,
+        description="A source dated longer ago than this is marked 'older than N years' "
+        "in the chat (0: never).",
+    )
     health_query: str = Field(
         default="security deposit", min_length=1, description="The /healthz probe retrieval."
     )
@@ -139,18 +145,18 @@ class EvalFields(BaseModel):
     eval_answers: bool = Field(
         default=True, description="Generate and verify answers (off: retrieval metrics only)."
     )
-    eval_out_dir: Path = Field(
-        default=Path("eval-report"), description="Where report.json, report.md, rows go."
-    )
-
-    @field_validator("judge_base_url")
-    @classmethod
     eval_verifier: bool = Field(
         default=True,
         description="Also plant errors of known kinds into answers built from each question's "
         "sources and report how many the citation verifier catches, per kind, and how many "
         "correct sentences it flags (docs/verification.md).",
     )
+    eval_out_dir: Path = Field(
+        default=Path("eval-report"), description="Where report.json, report.md, rows go."
+    )
+
+    @field_validator("judge_base_url")
+    @classmethod
     def _check_judge_url(cls, value: str | None) -> str | None:
         if value and not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")

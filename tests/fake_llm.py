@@ -35,6 +35,7 @@ class Script:
     judge_answer: str | None = None  # the reply to non-streamed requests, when different
     delay_s: float = 0.0  # pause before each streamed delta, so a browser sees the stream
     stream_error: str | None = None  # an error event after the reasoning, as vLLM sends one
+    error_after: int = 0  # with stream_error: this many answer deltas first (a cut mid-answer)
     broken_event: bool = False  # an event whose data is not JSON, after the reasoning
     html: bool = False  # status 200 with a web page (a base URL that is not the /v1 API)
     body_drip_s: float = 0.0  # a non-streamed body sent a few bytes at a time, this far apart
@@ -196,6 +197,8 @@ def start_fake_llm() -> tuple[FakeLLM, ThreadingHTTPServer]:
                 event({"role": "assistant", "content": ""})
                 for thought in thoughts:
                     event({"reasoning_content": thought})
+                for content in contents[: script.error_after if script.stream_error else 0]:
+                    event({"content": content})
                 if script.stream_error:
                     error = {"message": script.stream_error, "type": "InternalServerError"}
                     send(f"data: {json.dumps({'error': error})}\n\n".encode())

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from legalrag.app.chat.auth import SESSION_COOKIE, hash_password, load_users
 from legalrag.app.chat.backend import ChatBackend
 from legalrag.app.chat.server import bind_notes, build_app
-from legalrag.app.chat.turns import ChatTurns, earlier_turns
+from legalrag.app.chat.turns import ChatTurns, earlier_turns, next_turn, stopped
 from legalrag.settings import SettingsError, load_settings
 from tests.conftest import free_port, run_cli
 from tests.fake_llm import FakeLLM, Script, start_fake_llm
@@ -102,7 +102,7 @@ def test_a_turn_streams_reasoning_then_the_checked_answer(
     assert steps[-1].sources is not None and 'id="src-1-1"' in steps[-1].sources
     assert "A Texas landlord must refund" in steps[-1].export
     # Every source of this turn came from this turn's retrieval, restricted to Texas.
-    assert "TX ·" in steps[-1].sources and "CA ·" not in steps[-1].sources
+    assert "Texas ·" in steps[-1].sources and "California ·" not in steps[-1].sources
 
 
 def test_hidden_reasoning_is_not_shown(backend: ChatBackend, fake: FakeLLM) -> None:
@@ -179,10 +179,18 @@ def test_errors_and_refusals_are_shown_as_such_and_the_chat_goes_on(
         update={"llm_base_url": f"http://127.0.0.1:{free_port()}/v1", "llm_model": "m"}
     )
     down = ChatBackend(settings, embedder=embedder)
-    final = _turn(down, QUESTION)[-1].chat
-    assert f"The model server at {settings.llm_base_url} is not reachable" in final[-1]["content"]
-    assert "Traceback" not in final[-1]["content"]
-    assert _audit_lines(backend)[-1]["error"].startswith("the model server at")
+    earlier = '<details class="turn" id="turn-1" open><summary>old</summary></details>'
+    steps = list(ChatTurns(down).run(QUESTION, [], earlier, None, None, None, True, "lawyer"))
+    final = steps[-1].chat
+    assert f"The model server at {settings.llm_base_url} is not reachable" in final[-2]["content"]
+    assert "Traceback" not in final[-2]["content"]
+    # The extractive answer is offered, over this question's own sources, on top.
+    assert "here instead is the extractive answer" in final[-1]["content"]
+    assert 'class="cite" data-verdict="supported"' in final[-1]["content"]
+    assert steps[-1].sources.index('id="turn-2" open') < steps[-1].sources.index('id="turn-1"')
+    assert "Texas" in steps[-1].sources and steps[-1].export.startswith(f"# {QUESTION}")
+    line = _audit_lines(backend)[-1]
+    assert line["error"].startswith("the model server at")
 
     fake.script = Script(answer=ANSWER)
     off_topic = _turn(backend, "What is the airspeed velocity of an unladen swallow?")
@@ -190,7 +198,64 @@ def test_errors_and_refusals_are_shown_as_such_and_the_chat_goes_on(
     empty = _turn(backend, "   ")
     assert "the question is empty" in empty[-1].chat[-1]["content"].lower()
     again = _turn(backend, QUESTION, history=off_topic[-1].chat)  # still answering
-    assert 'class="cite"' in again[-1].chat[-1]["content"]
+    assert 'class="cite" data-verdict="supported"' in again[-1].chat[-1]["content"]
+
+
+def test_a_stream_cut_mid_answer_is_labelled_incomplete_and_not_checked(
+    backend: ChatBackend, fake: FakeLLM
+) -> None:
+    fake.script = Script(
+        answer=ANSWER, reasoning="Texas.", stream_error="engine died", error_after=3, chunk_size=8
+    )
+    final = _turn(backend, QUESTION)[-1].chat
+    cut = next(m["content"] for m in final if 'class="unchecked"' in str(m["content"]))
+    assert "A Texas landlord m" in cut and "[1]" not in cut  # no marker that looks checked
+    assert "Incomplete, not checked" in cut and 'class="checks' not in cut
+    assert "here instead is the extractive answer" in final[-1]["content"]
+
+
+def test_stop_labels_a_streaming_answer_and_clear_restarts_the_numbering() -> None:
+    streaming = [
+        {"role": "user", "content": "q"},
+        {
+            "role": "assistant",
+            "content": "",
+            "metadata": {"title": "Reasoning", "status": "pending"},
+        },
+        {"role": "assistant", "content": "A landlord must refund [1]"},
+    ]
+    after = stopped(streaming)
+    assert "Incomplete, not checked" in after[-1]["content"] and "[1]" not in after[-1]["content"]
+    assert after[1]["metadata"]["status"] == "done"
+    done = [
+        {"role": "user", "content": "q"},
+        {"role": "assistant", "content": '<span class="checks">x</span>'},
+    ]
+    assert stopped(done) == done  # a checked answer is left as it is
+    shown = '<details class="turn" id="turn-3" open></details><details class="turn" id="turn-1">'
+    assert next_turn(shown, 1) == 4  # ids stay unique
+    assert next_turn(None, 0) == 1 and next_turn("<p>placeholder</p>", 0) == 1  # after Clear
+
+
+def test_an_extractive_answer_with_nothing_to_quote_is_a_refusal() -> None:
+    from legalrag.app.generation import AnswerText, ExtractiveGenerator, GenerationRequest
+    from legalrag.app.refusal import REFUSAL
+    from legalrag.app.retrieval import RetrievedPassage
+
+    question_half = RetrievedPassage(
+        id="c",
+        document_id="d",
+        text="Title: Laid off in Texas\nQuestion: My employer says my final check comes later. "
+        "Can they withhold it like that for weeks?",
+        score=0.03,
+    )
+    request = GenerationRequest(
+        question="Can my employer withhold my final paycheck?", sources=[question_half], prompt=""
+    )
+    text = "".join(
+        e.text for e in ExtractiveGenerator().generate(request) if isinstance(e, AnswerText)
+    )
+    assert text == REFUSAL
 
 
 def test_healthz_reports_a_real_retrieval_without_login(backend: ChatBackend) -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 
 from legalrag.app.answers import Answer, AnswerSource
+from legalrag.app.chat.export import answer_markdown
 from legalrag.app.chat.view import (
-    answer_markdown,
     cite_id,
     highlight,
     render_answer,
@@ -67,8 +67,9 @@ def _answer(raw: str = RAW) -> Answer:
 def _text(html: str) -> str:
     """What a reader sees, less the marks the checks added."""
     html = re.sub(r'<s class="cite-invalid"[^>]*>.*?</s>', "", html)
+    html = re.sub(r'<span class="v-(?:icon|text)"[^>]*>.*?</span>', "", html)
     html = re.sub(r'<sup class="flag">.*?</sup>', "", html)
-    html = re.sub(r'<span class="checks">.*?</span>', "", html)
+    html = re.sub(r'<span class="checks[^"]*">.*?</span>', "", html)
     text = re.sub(r"<[^>]+>", "", html)
     return " ".join(text.replace("&amp;", "&").split())
 
@@ -79,7 +80,7 @@ def test_valid_markers_link_to_their_span_and_invalid_ones_are_struck_out() -> N
     assert f'href="#{cite_id(2, 0, 1)}"' in html  # turn 2, sentence 0, source 1
     assert f'href="#{cite_id(2, 2, 2)}"' in html
     assert f'href="#{cite_id(2, 3, 1)}"' in html
-    assert re.search(r'<s class="cite-invalid"[^>]*>\[9\]</s>', html)
+    assert re.search(r'<s class="cite-invalid" data-verdict="invalid"[^>]*>\[9\]<', html)
     assert "[9]" not in answer.answer  # the checked answer lost it...
     # ...and what the page shows, less the check's marks, is exactly the checked answer.
     assert _text(html) == " ".join(answer.answer.split())
@@ -103,9 +104,11 @@ def test_unsupported_and_misgrounded_sentences_are_marked() -> None:
     assert re.search(r'<span class="misgrounded"[^>]*>California landlords', html)
     assert "This is not legal advice." in html  # exempt: no citation needed, not marked
     assert html.count('<sup class="flag">') == 2
-    checks = re.search(r'<span class="checks">(.*?)</span>', html).group(1)
+    assert html.count('<span class="flagged">') == 2  # what "hide flagged sentences" hides
+    checks = re.search(r'<span class="checks[^"]*">(.*?)</span>', html).group(1)
     assert "1 invalid citation (removed)" in checks
     assert "1 unsupported sentence" in checks and "1 misgrounded sentence" in checks
+    assert not checks.startswith("✓") and "supported · " in checks
 
 
 def test_layout_survives_lists_and_paragraphs() -> None:
@@ -167,9 +170,12 @@ def test_sources_column_lists_every_passage_and_what_cites_it() -> None:
     assert 'id="src-3-1"' in html and 'id="src-3-2"' in html
     assert '<a href="https://legalrag.example/tx-deposit" target="_blank"' in html
     assert "javascript:" not in html  # not a link
-    assert "TX · 2021-04-02 · score 0.0325" in html and "CA · 2019-03-15" in html
+    assert "Texas · 2021-04-02" in html and "California · 2019-03-15" in html
+    assert "<summary>Scores</summary>retrieval score 0.0325" in html  # behind a toggle
     tx_card = html.split('id="src-3-2"')[0]
-    assert "sentence 1" in tx_card and "sentence 4" in tx_card
+    # What cites it, in the reader's words (sentence numbers are never shown).
+    assert "\u201cfirst\u201d" in tx_card and "\u201cfourth\u201d" in tx_card
+    assert "sentence 1" not in tx_card
     assert "&lt;script&gt;" in html and "<script>" not in html
     assert "searched for: How long does a Texas landlord have?" in html
 
@@ -189,7 +195,7 @@ def test_markdown_export_has_the_checked_answer_its_findings_and_every_source() 
     assert answer.answer in markdown
     assert "- Invalid citations (removed): [9]" in markdown
     assert "Unsupported sentences (no citation): Tenants should always sue" in markdown
-    assert "**[1] Texas deposit <not returned>** · TX · 2021-04-02" in markdown
+    assert "**[1] Texas deposit <not returned>** · forum answer · Texas · 2021-04-02" in markdown
     assert "<https://legalrag.example/tx-deposit>" in markdown
     assert "**[2] California deposit**" in markdown
     assert "> Question: my landlord kept my deposit. **Answer: A Texas landlord" in markdown

@@ -59,6 +59,7 @@ class ChatBackend:
         self._lock = threading.Lock()
         self._engine: AnswerEngine | None = None
         self._rewriter: QuestionRewriter | None = None
+        self._offline: AnswerEngine | None = None
         self.generator_error: str | None = None
         if generator is not None:
             self._install(generator)
@@ -81,6 +82,18 @@ class ChatBackend:
                 self._install(make_generator(self.settings))
             assert self._engine is not None
             return self._engine
+
+    def offline_engine(self) -> AnswerEngine:
+        """The extractive engine over the same index, offered when the model fails.
+
+        Built by the factory from these settings less the model endpoint (so it gets
+        the offline generator and support check), on first use.
+        """
+        with self._lock:
+            if self._offline is None:
+                offline = self.settings.model_copy(update={"llm_base_url": None})
+                self._offline = make_engine(offline, self.retriever)
+            return self._offline
 
     def rewriter(self) -> QuestionRewriter:
         """The follow-up rewriter that goes with the engine's generator."""

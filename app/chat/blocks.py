@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import gradio as gr
 
 from legalrag.app.chat.options import k_limit
-from legalrag.app.chat.turns import ChatTurns, handler
+from legalrag.app.chat.turns import ChatTurns, handler, stopped
 from legalrag.app.chat.view import LEGEND, NOT_LEGAL_ADVICE, SAMPLE_BANNER
 
 if TYPE_CHECKING:
@@ -33,6 +33,8 @@ class ChatColumn:
     chatbot: gr.Chatbot
     question: gr.Textbox
     ask: gr.Button
+    stop: gr.Button
+    clear: gr.Button
     export: gr.Code
 
 
@@ -89,13 +91,18 @@ def chat_column(backend: ChatBackend) -> ChatColumn:
     with gr.Row():
         question = gr.Textbox(
             placeholder="e.g. How long may a California landlord keep a deposit?",
+            label="Your legal question",
             show_label=False,
             scale=5,
             elem_id="question",
             max_length=backend.settings.max_question_chars,
         )
         ask = gr.Button("Ask", variant="primary", scale=1, elem_id="ask")
+        stop = gr.Button("Stop", variant="secondary", scale=1, elem_id="stop")
+        clear = gr.Button("Clear", variant="secondary", scale=1, elem_id="clear")
     gr.HTML(LEGEND, elem_id="legend")
+    # Read by static/chat.js (a class on the page), never sent to the server.
+    gr.Checkbox(value=False, label="Hide flagged sentences", elem_id="hide-flagged")
     with gr.Accordion("Export this answer (Markdown)", open=False):
         export = gr.Code(
             language="markdown",
@@ -104,7 +111,7 @@ def chat_column(backend: ChatBackend) -> ChatColumn:
             interactive=False,
             elem_id="export",
         )
-    return ChatColumn(chatbot, question, ask, export)
+    return ChatColumn(chatbot, question, ask, stop, clear, export)
 
 
 def search_column(backend: ChatBackend) -> SearchColumn:
@@ -154,13 +161,27 @@ def wire_questions(turns: ChatTurns, chat: ChatColumn, search: SearchColumn) -> 
     outputs = [chat.chatbot, search.sources, chat.export, chat.question]
     # The values arrive as sent and the turn checks them (options.py): Gradio's own
     # checks answer a bad value from its API with a traceback in the server log.
-    chat.question.submit(ask_question, inputs, outputs, api_name="ask", preprocess=False)
-    chat.ask.click(ask_question, inputs, outputs, api_name=False, preprocess=False)
+    asked = [
+        chat.question.submit(ask_question, inputs, outputs, api_name="ask", preprocess=False),
+        chat.ask.click(ask_question, inputs, outputs, api_name=False, preprocess=False),
+    ]
+    # Stop ends the stream where it is; the answer shown so far stays, unchecked.
+    chat.stop.click(
+        stopped, [chat.chatbot], [chat.chatbot], cancels=asked, api_name=False, preprocess=False
+    )
+
+    def clear() -> tuple[list, str, str, str]:
+        """A fresh page: no answers, sources, export or question (numbering restarts)."""
+        return [], SOURCES_PLACEHOLDER, "", ""
+
+    for event in (chat.clear.click, chat.chatbot.clear):
+        event(clear, None, outputs, api_name=False, cancels=asked)
 
 
 def build_blocks(backend: ChatBackend, *, signed_in: bool = False) -> gr.Blocks:
     """The page: banner, chat column, sources column, controls, footer."""
     with gr.Blocks(title="legalrag") as blocks:
+        gr.HTML('<h1 class="page-title">legalrag: answers cited from your sources</h1>')
         gr.HTML(banner_html(backend), elem_id="banner")
         with gr.Row(equal_height=False):
             with gr.Column(scale=3):

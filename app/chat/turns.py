@@ -11,13 +11,11 @@ findings marked, the sources, and the Markdown export.
 
 from __future__ import annotations
 
-import copy
 import logging
 import queue
 import threading
 import time
 from collections.abc import Callable, Generator, Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from html import escape
 from typing import TYPE_CHECKING, Any
@@ -25,13 +23,28 @@ from typing import TYPE_CHECKING, Any
 import gradio as gr
 
 from legalrag.app.audit import audit_record
+from legalrag.app.chat.export import answer_markdown
 from legalrag.app.chat.options import check_history, check_options, check_question
-from legalrag.app.chat.view import answer_markdown, render_answer, render_sources, stack_turns
+from legalrag.app.chat.states import (
+    OFFERED,
+    WITHHELD,
+    TurnOutput,
+    close_reasoning,
+    describe_error,
+    error_message,
+    incomplete,
+    message_text,
+    next_turn,
+    stacked,
+    stopped,
+    unaudited,
+)
+from legalrag.app.chat.view import render_answer, render_sources
 from legalrag.app.citations import split_sentences, strip_markers
 from legalrag.app.followups import EarlierTurn
 from legalrag.app.generation import AnswerText, Finished, Reasoning
 from legalrag.app.retrieval import Filters
-from legalrag.errors import LegalragError
+from legalrag.errors import GenerationError
 
 if TYPE_CHECKING:
     from legalrag.app.answers import Answer
@@ -41,22 +54,6 @@ log = logging.getLogger(__name__)
 
 SEARCHING_FOR = "Searching for: "
 REASONING_TITLE = "Reasoning"
-WITHHELD = (
-    "The answer was withheld because it could not be audited: the audit log cannot be "
-    "written ({reason}). Answers are shown only once they are logged; tell your administrator."
-)
-NOT_AUDITED = "Not audited: this answer could not be written to the audit log ({reason})."
-NOT_AUDITED_TURN = "Not audited: this question could not be written to the audit log ({reason})."
-
-
-def message_text(message: dict[str, Any]) -> str:
-    """A chat message's text, whether its content is a string or Gradio's list of parts."""
-    content = message.get("content")
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return "".join(part.get("text", "") for part in content if isinstance(part, dict))
-    return ""
 
 
 def earlier_turns(history: list[dict[str, Any]]) -> list[EarlierTurn]:
@@ -71,40 +68,6 @@ def earlier_turns(history: list[dict[str, Any]]) -> list[EarlierTurn]:
         if turns and title.startswith(SEARCHING_FOR):
             turns[-1] = EarlierTurn(turns[-1].question, title[len(SEARCHING_FOR) :].strip())
     return turns
-
-
-@dataclass
-class TurnOutput:
-    """What one step of a turn shows (the chat as it is at that step)."""
-
-    chat: list[dict[str, Any]]
-    sources: Any
-    export: Any
-    textbox: Any
-
-    def __post_init__(self) -> None:
-        # The turn goes on changing its messages; each step keeps what it showed.
-        self.chat = copy.deepcopy(self.chat)
-
-    def for_gradio(self) -> tuple[Any, ...]:
-        """In the order of the handler's outputs; ``None`` becomes Gradio's "leave it"."""
-        return tuple(
-            gr.skip() if value is None else value
-            for value in (self.chat, self.sources, self.export, self.textbox)
-        )
-
-
-def _error(message: str) -> dict[str, Any]:
-    text = message[:1].upper() + message[1:]
-    return {"role": "assistant", "content": f'<span class="chat-error">⚠ {escape(text)}</span>'}
-
-
-def _describe_error(exc: Exception) -> str:
-    """A user's error (:class:`LegalragError`) as its message; anything else is a bug."""
-    if isinstance(exc, LegalragError):
-        return str(exc)
-    log.exception("internal error while answering")
-    return f"internal error ({type(exc).__name__}); the details are in the server log"
 
 
 class ChatTurns:
@@ -156,7 +119,7 @@ class ChatTurns:
             yield TurnOutput(chat, None, None, "")
             problem = audit.problem() if audit.required else None
             if problem is not None:  # known before answering: do not answer at all
-                chat.append(_error(WITHHELD.format(reason=problem)))
+                chat.append(error_message(WITHHELD.format(reason=problem)))
                 yield TurnOutput(chat, None, None, None)
                 return
 
@@ -173,11 +136,11 @@ class ChatTurns:
             chat.append(self._searching(filters, k, rewritten.method, standalone))
             asked = len(chat)
             yield TurnOutput(chat, None, None, None)
-            final, answer = yield from self._answer(
+            final, answer, error = yield from self._answer(
                 chat,
                 question=question,
                 standalone=standalone,
-                turn=len(earlier) + 1,
+                turn=next_turn(sources_html, len(earlier)),
                 filters=filters,
                 k=k,
                 show_reasoning=show_reasoning,
@@ -185,13 +148,13 @@ class ChatTurns:
             )
             timings = {"rewrite_ms": rewrite_ms}
         except Exception as exc:  # the chat's one catch: shown as a message, the page goes on
-            error = _describe_error(exc)
+            error = describe_error(exc)
             if accepted:
                 for earlier_message in chat:  # a stream cut short: no spinner left turning
                     metadata = earlier_message.get("metadata") or {}
                     if metadata.get("status") == "pending":
                         metadata["status"] = "done"
-            chat.append(_error(error))
+            chat.append(error_message(error))
             final = TurnOutput(chat, None, None, None)
         if accepted and audit.enabled:  # written before the last step is shown
             timings["total_ms"] = round(1000 * (time.perf_counter() - started), 1)
@@ -209,7 +172,7 @@ class ChatTurns:
             )
             if failure is not None:
                 answered = answer is not None
-                final = _unaudited(
+                final = unaudited(
                     final,
                     failure,
                     withhold=audit.required and answered,
@@ -244,8 +207,9 @@ class ChatTurns:
         k: int | None,
         show_reasoning: bool,
         sources_html: str | None,
-    ) -> Generator[TurnOutput, None, tuple[TurnOutput, Answer]]:
-        """Stream the answer into ``chat``; return the last step and the answer."""
+    ) -> Generator[TurnOutput, None, tuple[TurnOutput, Answer, str | None]]:
+        """Stream the answer into ``chat``; return the last step, the answer shown and
+        the model's failure when the answer shown is the extractive one instead."""
         engine = self.backend.engine()
         events: queue.Queue[tuple[str, Any]] = queue.Queue()
 
@@ -265,6 +229,20 @@ class ChatTurns:
         raw_parts: list[str] = []
         while True:
             kind, item = events.get()
+            if kind == "error" and isinstance(item, GenerationError):
+                final, offline = yield from self._model_failed(
+                    chat,
+                    item,
+                    answer_message,
+                    "".join(raw_parts),
+                    question=question,
+                    standalone=standalone,
+                    turn=turn,
+                    filters=filters,
+                    k=k,
+                    sources_html=sources_html,
+                )
+                return final, offline, str(item)
             if kind == "error":
                 raise item
             if kind == "done":
@@ -283,25 +261,44 @@ class ChatTurns:
                 raw_parts.append(item.text)
                 if answer_message is None:
                     if reasoning is not None:
-                        _close_reasoning(reasoning, reasoning_started)
+                        close_reasoning(reasoning, reasoning_started)
                     answer_message = {"role": "assistant", "content": ""}
                     chat.append(answer_message)
                 answer_message["content"] = escape("".join(raw_parts), quote=False)
                 yield TurnOutput(chat, None, None, None)
             elif isinstance(item, Finished) and reasoning is not None:
-                _close_reasoning(reasoning, reasoning_started)
+                close_reasoning(reasoning, reasoning_started)
         answer = item
         raw = "".join(raw_parts).strip()
         if reasoning is not None:
-            _close_reasoning(reasoning, reasoning_started)
+            close_reasoning(reasoning, reasoning_started)
         final = {"role": "assistant", "content": render_answer(raw, answer, turn=turn)}
         if answer_message is None:
             chat.append(final)
         else:
             chat[chat.index(answer_message)] = final
+        shown = self._shown(chat, answer, raw, question=question, standalone=standalone, turn=turn)
+        return stacked(shown, sources_html), answer, None
+
+    def _shown(
+        self,
+        chat: list[dict[str, Any]],
+        answer: Answer,
+        raw: str,
+        *,
+        question: str,
+        standalone: str,
+        turn: int,
+    ) -> TurnOutput:
+        """The turn's last step: ``chat`` as it is, this answer's sources and export."""
         sentences = [strip_markers(s.text) for s in split_sentences(raw)] if raw else []
         sources = render_sources(
-            answer, turn=turn, question=question, standalone=standalone, sentences=sentences
+            answer,
+            turn=turn,
+            question=question,
+            standalone=standalone,
+            sentences=sentences,
+            max_age_years=self.settings.chat_source_max_age_years,
         )
         export = answer_markdown(
             answer,
@@ -309,34 +306,49 @@ class ChatTurns:
             standalone=standalone,
             when=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         )
-        return TurnOutput(chat, stack_turns(sources, sources_html), export, None), answer
+        return TurnOutput(chat, sources, export, None)
 
-
-def _unaudited(
-    final: TurnOutput, reason: str, *, withhold: bool, answered: bool, asked: int
-) -> TurnOutput:
-    """The last step of a turn whose audit line could not be written.
-
-    ``withhold``: the answer (its reasoning, sources and export too) is taken off the
-    page, even where it had begun to stream, and the page says why. Otherwise the
-    answer (the last message) stays, marked as not audited.
-    """
-    chat = copy.deepcopy(final.chat)
-    if withhold:
-        return TurnOutput([*chat[:asked], _error(WITHHELD.format(reason=reason))], None, "", None)
-    if answered:
-        notice = _error(NOT_AUDITED.format(reason=reason))["content"]
-        chat[-1]["content"] = f"{chat[-1]['content']}\n\n{notice}"
-    else:
-        chat.append(_error(NOT_AUDITED_TURN.format(reason=reason)))
-    return TurnOutput(chat, final.sources, final.export, final.textbox)
-
-
-def _close_reasoning(message: dict[str, Any], started: float) -> None:
-    metadata = message["metadata"]
-    if metadata.get("status") != "done":
-        metadata["status"] = "done"
-        metadata["duration"] = round(time.perf_counter() - started, 1)
+    def _model_failed(
+        self,
+        chat: list[dict[str, Any]],
+        failure: GenerationError,
+        answer_message: dict[str, Any] | None,
+        partial: str,
+        *,
+        question: str,
+        standalone: str,
+        turn: int,
+        filters: Filters,
+        k: int | None,
+        sources_html: str | None,
+    ) -> Generator[TurnOutput, None, tuple[TurnOutput, Answer]]:
+        """The model failed (down, or its stream cut): say so, keep what it wrote labelled
+        as incomplete and unchecked, and offer the extractive answer over this question's
+        own sources, so no earlier question's sources are left on screen."""
+        if answer_message is not None:  # cut mid-answer: the text stays, its markers do not
+            answer_message["content"] = incomplete(
+                escape(strip_markers(partial), quote=False),
+                f"the model's answer was cut off ({escape(str(failure))})",
+            )
+        else:
+            chat.append(error_message(str(failure)))
+        yield TurnOutput(chat, None, None, None)
+        try:
+            offline = self.backend.offline_engine().answer(standalone, filters=filters, k=k)
+        except Exception:  # the model's failure is what the user must see
+            log.exception("the extractive answer after a model failure failed too")
+            raise failure from None
+        chat.append(
+            {
+                "role": "assistant",
+                "content": f'<p class="notice">{escape(OFFERED)}</p>\n\n'
+                + render_answer(offline.answer, offline, turn=turn),
+            }
+        )
+        shown = self._shown(
+            chat, offline, offline.answer, question=question, standalone=standalone, turn=turn
+        )
+        return stacked(shown, sources_html), offline
 
 
 def handler(turns: ChatTurns) -> Callable[..., Iterator[tuple[Any, ...]]]:
@@ -379,4 +391,6 @@ __all__ = [
     "earlier_turns",
     "handler",
     "message_text",
+    "next_turn",
+    "stopped",
 ]

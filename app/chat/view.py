@@ -16,9 +16,17 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import date
 from html import escape
 
 from legalrag.app.answers import Answer, AnswerSource
+from legalrag.app.chat.cards import (
+    age_warning,
+    jurisdiction_name,
+    newer_alike,
+    source_type,
+)
+from legalrag.app.chat.verdicts import LOOKS, checks_line, legend_html, marker_html, verdict_of
 from legalrag.app.citations import Citation, marker_groups, split_sentences, strip_markers
 from legalrag.app.claims import SUPPORTED
 
@@ -30,16 +38,7 @@ SAMPLE_BANNER = (
     "Illustrative sample corpus: these records were written to exercise retrieval and "
     "citations. They are not legal advice and may be wrong or out of date."
 )
-LEGEND = (
-    '<div class="legend"><b>Legend</b>: '
-    '<a class="cite">[1]</a> citation, click to see its source and the cited span · '
-    '<s class="cite-invalid">[9]</s> invalid citation (no such source; removed) · '
-    '<span class="unsupported">text</span><sup class="flag">unsupported</sup> states something '
-    "without a citation · "
-    '<span class="misgrounded">text</span><sup class="flag">misgrounded</sup> the cited source '
-    "does not support it · "
-    '<span class="quote-missing">"quote"</span> quotation found in no source</div>'
-)
+LEGEND = legend_html()
 # Leading Markdown structure stays outside the sentence's own markup.
 _BLOCK_PREFIX = re.compile(r"^(\s*(?:[-*+]|\d+[.)]|#{1,6}|>)\s+)")
 
@@ -73,26 +72,21 @@ def _marker_html(
     sources: Sequence[AnswerSource],
     verdicts: Mapping[tuple[int, int], Citation],
 ) -> str:
-    """One citation marker: a link to its source (valid) or struck out (invalid).
-
-    A valid citation the claim checks did not find supported says why in its title
-    (and carries ``data-verdict`` for the page's style): the reason quotes
-    the model's and the source's words, so it is escaped like them.
-    """
+    """One citation marker with its verdict (:func:`.verdicts.marker_html`): a link to
+    its span (valid) or struck out (invalid)."""
+    checked = verdicts.get((sentence, number))
     if 1 <= number <= len(sources):
-        title = f"Source {number}: {sources[number - 1].title}"
-        verdict = ""
-        checked = verdicts.get((sentence, number))
-        if checked is not None and checked.verdict not in (None, SUPPORTED):
-            title += f" \u2014 {checked.verdict.replace('_', ' ')}: {checked.reason}"
-            verdict = f' data-verdict="{escape(checked.verdict)}"'
-        return (
-            f'<a class="cite"{verdict} href="#{cite_id(turn, sentence, number)}" '
-            f'title="{escape(title)}">[{number}]</a>'
+        return marker_html(
+            number,
+            checked,
+            href=f"#{cite_id(turn, sentence, number)}",
+            title=f"Source {number}: {sources[number - 1].title}",
         )
-    return (
-        f'<s class="cite-invalid" title="Invalid citation: no source {number} was '
-        f'given; removed from the checked answer">[{number}]</s>'
+    return marker_html(
+        number,
+        checked,
+        href=None,
+        title=f"Invalid citation: no source {number} was given; removed from the checked answer",
     )
 
 
@@ -142,7 +136,7 @@ def render_answer(raw_answer: str, answer: Answer, *, turn: int) -> str:
     unsupported = set(answer.unsupported_sentences)
     misgrounded = set(answer.misgrounded_sentences)
     quotes = answer.quotes_not_found
-    verdicts = {(c.sentence, c.marker): c for c in answer.citations if c.valid}
+    verdicts = {(c.sentence, c.marker): c for c in answer.citations}
     lines: dict[int, list[str]] = defaultdict(list)
     for index, sentence in enumerate(split_sentences(raw_answer.strip())):
         prefix_match = _BLOCK_PREFIX.match(sentence.text) if not lines[sentence.line] else None
@@ -155,13 +149,15 @@ def render_answer(raw_answer: str, answer: Answer, *, turn: int) -> str:
         bare = strip_markers(sentence.text)
         if bare in misgrounded:
             html = (
-                '<span class="misgrounded" title="Misgrounded: the cited source does not '
-                f'support this sentence">{html}</span><sup class="flag">misgrounded</sup>'
+                '<span class="flagged"><span class="misgrounded" title="Misgrounded: no cited '
+                f'source supports this sentence">{html}</span><sup class="flag">misgrounded</sup>'
+                "</span>"
             )
         elif bare in unsupported:
             html = (
-                '<span class="unsupported" title="Unsupported: this sentence states something '
-                f'without citing a source">{html}</span><sup class="flag">unsupported</sup>'
+                '<span class="flagged"><span class="unsupported" title="Unsupported: this '
+                f'sentence states something without citing a source">{html}</span>'
+                '<sup class="flag">unsupported</sup></span>'
             )
         lines[sentence.line].append(escape(prefix, quote=False) + html)
     rendered: list[str] = []
@@ -176,37 +172,18 @@ def render_answer(raw_answer: str, answer: Answer, *, turn: int) -> str:
     return (f"<div{css}>\n\n{body}\n\n</div>" if css else body) + "\n\n" + checks_line(answer)
 
 
-def checks_line(answer: Answer) -> str:
-    """One line saying what the citation check found."""
-    citations = answer.citations
-    valid = sum(1 for c in citations if c.valid)
-    parts = [f"✓ {valid} citation{'s' if valid != 1 else ''} checked against the sources"]
-    findings = [
-        (len(answer.invalid_markers), "invalid citation", "removed"),
-        (len(answer.unsupported_sentences), "unsupported sentence", ""),
-        (len(answer.misgrounded_sentences), "misgrounded sentence", ""),
-        (len(answer.quotes_not_found), "quotation in no source", ""),
-    ]
-    for count, what, note in findings:
-        if count:
-            plural = (
-                what
-                if count == 1
-                else what.replace("citation", "citations")
-                .replace("sentence", "sentences")
-                .replace("quotation", "quotations")
-            )
-            parts.append(f"⚠ {count} {plural}" + (f" ({note})" if note else ""))
-    if answer.truncated:
-        parts.append("⚠ the model stopped at its token limit")
-    return f'<span class="checks">{" · ".join(parts)}</span>'
-
-
-def highlight(text: str, spans: Sequence[tuple[int, int, Sequence[str]]]) -> str:
+def highlight(
+    text: str,
+    spans: Sequence[tuple[int, int, Sequence[str]]],
+    failed: Mapping[str, tuple[str, str]] | None = None,
+) -> str:
     """Escaped ``text`` with each span (start, end, citation ids) in a ``<mark>``.
 
-    Overlapping spans are merged, so every id stays findable.
+    Overlapping spans are merged, so every id stays findable. A span whose every
+    citation failed (``failed``: id -> (verdict, reason)) is marked "cited, but does
+    not support": a highlight must not look like evidence when it is not.
     """
+    failed = failed or {}
     cleaned = sorted(
         (max(0, start), min(len(text), end), list(ids))
         for start, end, ids in spans
@@ -221,11 +198,20 @@ def highlight(text: str, spans: Sequence[tuple[int, int, Sequence[str]]]) -> str
             merged.append((start, end, ids))
     pieces = []
     for start, end, ids in merged:
-        unique = " ".join(dict.fromkeys(ids))
-        markup = (
-            f'<mark class="span" data-cites="{escape(unique)}">'
-            f"{escape(text[start:end], quote=False)}</mark>"
-        )
+        unique = list(dict.fromkeys(ids))
+        shown = escape(text[start:end], quote=False)
+        if all(i in failed for i in unique):
+            verdict, reason = failed[unique[0]]
+            markup = (
+                f'<span class="span-flag" data-verdict="{verdict}">\u26a0 cited, but does not '
+                f"support ({LOOKS[verdict].word})</span>"
+                f'<mark class="span span-failed" data-verdict="{verdict}" '
+                f'data-cites="{escape(" ".join(unique))}" '
+                f'title="{escape("Cited, but does not support the sentence: " + reason)}">'
+                f"{shown}</mark>"
+            )
+        else:
+            markup = f'<mark class="span" data-cites="{escape(" ".join(unique))}">{shown}</mark>'
         pieces.append((start, end, markup))
     return _weave(text, pieces)
 
@@ -245,8 +231,95 @@ def cited_spans(answer: Answer, source: AnswerSource, turn: int) -> list[tuple]:
     return spans
 
 
+def _snippet(sentence: str, words: int = 8) -> str:
+    parts = sentence.split()
+    return " ".join(parts[:words]) + ("\u2026" if len(parts) > words else "")
+
+
+def _citing(answer: Answer, source: AnswerSource, sentences: Sequence[str]) -> str:
+    """ "cited for: “first words…” ✓ supported; …": the sentences as the reader saw them."""
+    entries = []
+    for citation in answer.citations:
+        if not citation.valid or citation.source_id != source.id:
+            continue
+        verdict = verdict_of(citation)
+        look = LOOKS[verdict]
+        said = sentences[citation.sentence] if citation.sentence < len(sentences) else ""
+        tip = f"{said} \u2014 {look.word}: {citation.reason}"
+        entries.append(
+            f'<span class="citing" data-verdict="{verdict}" title="{escape(tip)}">'
+            f"\u201c{escape(_snippet(said), quote=False)}\u201d "
+            f'<span class="v-icon" aria-hidden="true">{look.icon}</span> {look.word}</span>'
+        )
+    return "cited for: " + "; ".join(entries) if entries else "not cited"
+
+
+def _card(
+    answer: Answer,
+    source: AnswerSource,
+    *,
+    turn: int,
+    sentences: Sequence[str],
+    max_age_years: int,
+    today: date,
+) -> str:
+    """One source: type badge, jurisdiction, date and its warnings, what cites it, text."""
+    number = source.marker
+    url = _url(source.url)
+    title = escape(source.title or source.document_id or "(untitled)")
+    link = (
+        f'<a href="{escape(url)}" target="_blank" rel="noopener noreferrer">{title}</a>'
+        if url
+        else title
+    )
+    kind = source_type(source)
+    warnings = []
+    old = age_warning(source, max_age_years=max_age_years, today=today)
+    if old:
+        warnings.append(old)
+    newer = newer_alike(source, answer.sources)
+    if newer:
+        markers = ", ".join(f"[{n.marker}]" for n in newer)
+        warnings.append(f"a newer source of the same jurisdiction is listed: {markers}")
+    warned = "".join(
+        f'<span class="source-warning">\u26a0 {escape(w, quote=False)}</span>' for w in warnings
+    )
+    meta = " · ".join(
+        [
+            escape(jurisdiction_name(source.jurisdiction)),
+            escape(source.created or "no date"),
+            _citing(answer, source, sentences),
+        ]
+    )
+    dense = None if source.stages is None else source.stages.dense
+    score = f"retrieval score {source.score:.4f}" + (
+        f" (dense similarity {dense:.2f})" if isinstance(dense, float) else ""
+    )
+    failed = {
+        cite_id(turn, c.sentence, c.marker): (verdict_of(c), c.reason)
+        for c in answer.citations
+        if c.valid and c.source_id == source.id and verdict_of(c) != SUPPORTED
+    }
+    text = highlight(source.text, cited_spans(answer, source, turn), failed)
+    return (
+        f'<div class="source" id="src-{turn}-{number}" data-type="{kind}">'
+        f'<div class="source-head"><b>[{number}]</b> <span class="badge">{kind}</span> '
+        f"{link}</div>"
+        f'<div class="source-meta">{meta}{warned}</div>'
+        f'<details class="scores"><summary>Scores</summary>{score}</details>'
+        f'<div class="source-text">{text}</div></div>'
+    )
+
+
 def render_sources(
-    answer: Answer, *, turn: int, question: str, standalone: str, sentences: list[str]
+    answer: Answer,
+    *,
+    turn: int,
+    question: str,
+    standalone: str,
+    sentences: list[str],
+    max_age_years: int = 5,
+    today: date | None = None,
 ) -> str:
     """The sources column for one turn: every retrieved passage and what cites it."""
     sources = answer.sources
@@ -256,47 +329,17 @@ def render_sources(
         if standalone != question
         else ""
     )
-    cards: list[str] = []
-    for source in sources:
-        number = source.marker
-        citing = sorted(
-            {c.sentence for c in answer.citations if c.valid and c.source_id == source.id}
+    cards = [
+        _card(
+            answer,
+            source,
+            turn=turn,
+            sentences=sentences,
+            max_age_years=max_age_years,
+            today=today or date.today(),
         )
-        if citing:
-            cited = ", ".join(
-                f'<span title="{escape(sentences[i]) if i < len(sentences) else ""}">'
-                f"sentence {i + 1}</span>"
-                for i in citing
-            )
-            cited = f"cited by {cited}"
-        else:
-            cited = "not cited"
-        url = _url(source.url)
-        title = escape(source.title or source.document_id or "(untitled)")
-        link = (
-            f'<a href="{escape(url)}" target="_blank" rel="noopener noreferrer">{title}</a>'
-            if url
-            else title
-        )
-        dense = None if source.stages is None else source.stages.dense
-        score = f"score {source.score:.4f}" + (
-            f" (dense {dense:.2f})" if isinstance(dense, float) else ""
-        )
-        meta = " · ".join(
-            [
-                escape(source.jurisdiction or "—"),
-                escape(source.created or "no date"),
-                score,
-                cited,
-            ]
-        )
-        text = highlight(source.text, cited_spans(answer, source, turn))
-        cards.append(
-            f'<div class="source" id="src-{turn}-{number}">'
-            f'<div class="source-head"><b>[{number}]</b> {link}</div>'
-            f'<div class="source-meta">{meta}</div>'
-            f'<div class="source-text">{text}</div></div>'
-        )
+        for source in sources
+    ]
     if not cards:
         cards.append('<p class="notice">No sources were retrieved for this question.</p>')
     return (
@@ -313,60 +356,3 @@ def stack_turns(current: str, earlier_html: str | None) -> str:
         earlier = ""
     earlier = re.sub(r'(<details class="turn" id="turn-\d+") open>', r"\1>", earlier)
     return current + earlier
-
-
-def answer_markdown(answer: Answer, *, question: str, standalone: str, when: str = "") -> str:
-    """The checked answer, its findings and every source, as Markdown to copy or save."""
-    lines = [f"# {question}", ""]
-    if standalone != question:
-        lines += [f"*Searched for: {standalone}*", ""]
-    if answer.filters:
-        lines += [f"Filters: {answer.filters}", ""]
-    lines += ["## Answer", "", answer.answer.strip(), ""]
-    findings = [
-        ("Invalid citations (removed)", [f"[{m}]" for m in answer.invalid_markers]),
-        ("Unsupported sentences (no citation)", answer.unsupported_sentences),
-        (
-            "Misgrounded sentences (cited source does not support them)",
-            answer.misgrounded_sentences,
-        ),
-        ("Quotations found in no source", answer.quotes_not_found),
-    ]
-    if any(items for _, items in findings):
-        lines += ["### Citation check", ""]
-        for label, items in findings:
-            for item in items:
-                lines.append(f"- {label}: {item}")
-        lines.append("")
-    sources = answer.sources
-    if sources:
-        lines += ["## Sources", ""]
-    for source in sources:
-        meta = " · ".join(
-            part
-            for part in (
-                source.jurisdiction,
-                source.created,
-                f"score {source.score:.4f}",
-            )
-            if part
-        )
-        title = source.title or source.document_id or "(untitled)"
-        url = source.url
-        lines.append(f"**[{source.marker}] {title}** · {meta}" + (f" · <{url}>" if url else ""))
-        lines.append("")
-        text = source.text
-        spans = sorted((s, e) for s, e, _ in cited_spans(answer, source, 0))
-        quoted, position = [], 0
-        for start, end in spans:
-            start = max(start, position)
-            if end <= start:
-                continue
-            quoted.append(text[position:start] + "**" + text[start:end].strip() + "**")
-            position = end
-        quoted.append(text[position:])
-        lines += ["> " + line for line in "".join(quoted).splitlines() if line.strip()]
-        lines.append("")
-    footer = f"Model {answer.model} · prompt {answer.prompt_version}"
-    lines += ["---", footer + (f" · {when}" if when else ""), "", NOT_LEGAL_ADVICE, ""]
-    return "\n".join(lines)

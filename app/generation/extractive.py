@@ -20,6 +20,7 @@ from legalrag.app.generation.events import (
     GenerationRequest,
 )
 from legalrag.app.generation.protocol import Capabilities
+from legalrag.app.refusal import REFUSAL
 from legalrag.errors import GenerationError
 
 EXTRACTIVE_NOTE = (
@@ -72,6 +73,12 @@ class ExtractiveGenerator:
                 chosen.append(item)
             if len(chosen) == self.max_sentences:
                 break
+        if not chosen:
+            # Nothing to quote (the one source was the asker's own account): a refusal,
+            # never a note introducing quotes that do not follow.
+            yield AnswerText(REFUSAL)
+            yield Finished(truncated=False, finish_reason="stop")
+            return
         lines = [EXTRACTIVE_NOTE]
         for _, _, _, number, sentence in sorted(chosen, key=lambda item: (item[3], item[2])):
             lines.append(f'- "{sentence}" [{number}]')

@@ -1,4 +1,5 @@
-// The page's click handler: a marker shows its span (ids only, no text search).
+// The page's handlers: a marker shows its span (ids only, no text search); the
+// "Hide flagged sentences" box hides the sentences the check flagged.
 document.addEventListener('click', function (event) {
   const link = event.target.closest('a.cite');
   if (!link || !link.getAttribute('href')) return;
@@ -19,3 +20,7 @@ document.addEventListener('click', function (event) {
   target.classList.add('active');
   target.scrollIntoView({block: 'center', behavior: 'smooth'});
 }, true);
+document.addEventListener('change', function (event) {
+  if (!event.target.closest('#hide-flagged')) return;
+  document.documentElement.classList.toggle('hide-flagged', event.target.checked);
+});
