@@ -111,3 +111,38 @@ def docx_file(path: Path) -> Path:
         table.cell(row, col).text = text
     document.save(str(path))
     return path
+
+
+def docx_clauses(path: Path, clauses: Sequence[tuple[int, str]]) -> Path:
+    """A .docx whose paragraphs are numbered by Word itself, at depth ``level`` each:
+    level 0 "1.", level 1 "1.1", level 2 "(a)" (one multi-level list, as contracts use)."""
+    import docx
+    from docx.oxml import parse_xml
+    from docx.oxml.ns import nsdecls
+
+    document = docx.Document()
+    numbering = document.part.numbering_part.element
+    levels = (("decimal", "%1."), ("decimal", "%1.%2"), ("lowerLetter", "(%3)"))
+    abstract = parse_xml(
+        f'<w:abstractNum {nsdecls("w")} w:abstractNumId="90">'
+        + "".join(
+            f'<w:lvl w:ilvl="{depth}"><w:start w:val="1"/><w:numFmt w:val="{fmt}"/>'
+            f'<w:lvlText w:val="{text}"/></w:lvl>'
+            for depth, (fmt, text) in enumerate(levels)
+        )
+        + "</w:abstractNum>"
+    )
+    numbering.insert(0, abstract)  # abstractNum elements come before num elements
+    numbering.append(
+        parse_xml(f'<w:num {nsdecls("w")} w:numId="90"><w:abstractNumId w:val="90"/></w:num>')
+    )
+    for depth, text in clauses:
+        paragraph = document.add_paragraph(text)
+        properties = paragraph._p.get_or_add_pPr()
+        properties.append(
+            parse_xml(
+                f'<w:numPr {nsdecls("w")}><w:ilvl w:val="{depth}"/><w:numId w:val="90"/></w:numPr>'
+            )
+        )
+    document.save(str(path))
+    return path

@@ -12,7 +12,14 @@ from legalrag.ingest.readers.layout import clean_pages
 from legalrag.ingest.records import Rejected, SourceDocument
 from legalrag.ingest.sources import read_path
 from legalrag.ingest.structure import find_segments, path_at
-from tests.document_files import RUNNING_HEADER, docx_file, scan_image, scanned_pdf, text_pdf
+from tests.document_files import (
+    RUNNING_HEADER,
+    docx_clauses,
+    docx_file,
+    scan_image,
+    scanned_pdf,
+    text_pdf,
+)
 
 OPTIONS = ReadOptions(max_chars=1_000_000)
 
@@ -148,6 +155,36 @@ def test_docx_headings_numbered_clauses_and_tables(tmp_path: Path) -> None:
     assert segments is not None
     where = path_at(segments, text.index("keep client data"))
     assert where.endswith("Confidentiality") and "Payment" not in where
+
+
+def test_docx_multilevel_clause_numbers_as_word_counts_them(tmp_path: Path) -> None:
+    clauses = [
+        (0, "Definitions"),
+        (1, "Affiliate means any entity controlling a party."),
+        (1, "Confidential Information means all non-public information."),
+        (2, "including trade secrets; and"),
+        (2, "including customer lists."),
+        (0, "Obligations"),
+        (1, "The Recipient shall not disclose Confidential Information."),
+    ]
+    document = read(docx_clauses(tmp_path / "nda.docx", clauses))
+    assert isinstance(document, SourceDocument)
+    assert document.text.split("\n\n") == [
+        "1. Definitions",
+        "1.1 Affiliate means any entity controlling a party.",
+        "1.2 Confidential Information means all non-public information.",
+        "(a) including trade secrets; and",
+        "(b) including customer lists.",
+        "2. Obligations",
+        "2.1 The Recipient shall not disclose Confidential Information.",
+    ]
+    segments = find_segments(document.text)
+    assert segments is not None
+    where = path_at(segments, document.text.index("The Recipient"))
+    assert (
+        where
+        == "2. Obligations \u203a 2.1 The Recipient shall not disclose Confidential Information."
+    )
 
 
 def test_html_main_text_without_navigation(tmp_path: Path) -> None:
