@@ -121,6 +121,11 @@ class SupportModelError(UsageError):
     (exit 2: name another model or folder, or set ``support_nli_labels``)."""
 
 
+class EmbeddingEndpointError(BackendError):
+    """The embeddings endpoint failed: down, too slow, or answering garbage (a web page,
+    the wrong number of vectors, another dimension, NaN)."""
+
+
 class GenerationError(BackendError):
     """The model server failed: down, too slow, or answering garbage."""
 

@@ -27,10 +27,15 @@ if TYPE_CHECKING:
 
 
 def make_embedder(settings: Settings) -> Embedder:
-    """The embedder the settings name (sentence-transformers, the bundled MiniLM by default)."""
+    """The embedder the settings name: an embeddings endpoint (``embedding_base_url``),
+    else sentence-transformers here (the bundled MiniLM by default)."""
+    group = settings.embedding
+    if group.base_url:
+        from legalrag.embedding_endpoint import EndpointEmbedder
+
+        return EndpointEmbedder(group)
     from legalrag.embedding import SentenceTransformerEmbedder
 
-    group = settings.embedding
     return SentenceTransformerEmbedder(
         group.model,
         device=group.device,

@@ -33,6 +33,7 @@ from legalrag.settings_groups import (
     StoreSettings,
 )
 from legalrag.settings_ingest import ReaderFields
+from legalrag.settings_serving import ServingFields
 
 CONFIG_ENV_VAR = "LEGALRAG_CONFIG"
 DEFAULT_CONFIG_FILE = Path("legalrag.toml")
@@ -47,7 +48,7 @@ def default_data_dir() -> Path:
     return Path(platformdirs.user_data_dir("legalrag", appauthor=False))
 
 
-class Settings(BaseSettings, ChatFields, EvalFields, ReaderFields):
+class Settings(BaseSettings, ChatFields, EvalFields, ReaderFields, ServingFields):
     """Every setting legalrag reads, in one place (the chat's and eval's fields are
     declared in :mod:`legalrag.settings_edges`, the document readers' in
     :mod:`legalrag.settings_ingest`)."""

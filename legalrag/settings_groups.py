@@ -60,6 +60,13 @@ class EmbeddingSettings(SettingsGroup):
     device: str
     trust_remote_code: bool | None
     dtype: Literal["auto", "float32", "float16", "bfloat16"]
+    base_url: str | None = None
+    api_key: SecretStr | None = None
+    served_model: str | None = None
+    timeout_s: float = 30.0
+    retries: int = 2
+    retry_backoff_s: float = 0.5
+    max_tokens: int | None = None
 
 
 class RetrievalSettings(SettingsGroup):

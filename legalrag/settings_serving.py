@@ -1,0 +1,56 @@
+"""The settings of production serving, declared apart: the embeddings endpoint and
+the HTTP API (``legalrag serve``).
+
+:class:`~legalrag.settings.Settings` inherits these fields, read from the same
+``LEGALRAG_*`` variables, TOML keys and flags as every other setting; the embedding
+ones reach the embedder through ``settings.embedding`` (``EmbeddingSettings``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, Field, SecretStr, field_validator
+
+
+class ServingFields(BaseModel):
+    """An embeddings endpoint instead of a local model; where the API listens, who may call it."""
+
+    # An OpenAI-compatible /v1/embeddings server (vLLM --runner pooling, TEI, Ollama,
+    # llama.cpp) instead of loading the model here (legalrag/embedding_endpoint.py).
+    embedding_base_url: str | None = Field(
+        default=None,
+        description="OpenAI-compatible embeddings endpoint (…/v1); unset: load the model here.",
+    )
+    embedding_api_key: SecretStr | None = Field(default=None, repr=False)
+    embedding_served_model: str | None = Field(
+        default=None, description="The name the endpoint serves; unset: embedding_model."
+    )
+    embedding_timeout_s: float = Field(default=30.0, gt=0)
+    embedding_retries: int = Field(default=2, ge=0)
+    embedding_retry_backoff_s: float = Field(default=0.5, ge=0)
+    embedding_max_tokens: int | None = Field(
+        default=None, ge=8, description="Tokens one input may hold; unset: the model's own."
+    )
+
+    # --- the HTTP API (app/api/) ----------------------------------------------------
+    api_host: str = Field(
+        default="127.0.0.1",
+        description="Address `legalrag serve` listens on; anything but loopback needs api_tokens.",
+    )
+    api_port: int = Field(default=8000, ge=1, le=65535)
+    api_tokens: Path | None = Field(
+        default=None,
+        description="The API's token hashes (`legalrag auth token USER` adds one), each "
+        "good while its user is in LEGALRAG_AUTH; unset: <data_dir>/api_tokens.",
+    )
+    api_max_history_turns: int = Field(
+        default=20, ge=0, description="Most earlier turns a request may carry."
+    )
+
+    @field_validator("embedding_base_url")
+    @classmethod
+    def _check_embedding_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value or None
