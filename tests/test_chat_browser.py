@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import threading
 import time
@@ -37,6 +38,16 @@ CHROMIUM_ARGS = [
 ]
 USER, PASSWORD = "lawyer", "open-sesame"
 QUESTION = "How many days does a Texas landlord have to refund a security deposit?"
+# The same answer with its "must" flipped: the claim checks find it contradicted.
+FLIPPED = (
+    "A Texas landlord must not refund the security deposit within 30 days after the tenant "
+    "surrenders the premises [1].\n"
+    "This is not legal advice."
+)
+AXE = Path(
+    os.environ.get("LEGALRAG_AXE_JS")
+    or Path(__file__).resolve().parents[1] / ".data/axe/node_modules/axe-core/axe.min.js"
+)
 REASONING = "The lawyer asks about Texas. Source 1 is the Texas post, and it says 30 days. " * 2
 ANSWER = (
     "A Texas landlord must refund the security deposit within 30 days after the tenant "
@@ -178,7 +189,7 @@ def test_a_question_streams_cites_and_shows_the_cited_span(
     first_words = "A Texas landlord must refund"
     thinking = [s for s in states if "Texas post" in s and first_words not in s]
     assert len(thinking) > 2, "the reasoning should stream in before the answer"
-    partial = [s for s in states if first_words in s and "checked against the sources" not in s]
+    partial = [s for s in states if first_words in s and "supported ·" not in s]
     assert len(partial) > 2, "the answer should stream in piece by piece"
     # Once the answer began, the reasoning folded away under its title.
     reasoning_title = page.locator("#chat").get_by_text("Reasoning", exact=True)
@@ -188,7 +199,9 @@ def test_a_question_streams_cites_and_shows_the_cited_span(
 
     # The invalid citation and the uncited sentence are marked, with the legend.
     invalid = page.locator("#chat s.cite-invalid")
-    expect(invalid).to_have_text("[42]")
+    expect(invalid).to_contain_text("[42]")
+    expect(invalid).to_have_attribute("data-verdict", "invalid")
+    expect(page.locator("#chat .checks")).not_to_contain_text("✓")
     expect(page.locator("#chat .unsupported")).to_contain_text("Tenants should always sue")
     expect(page.locator("#legend")).to_contain_text("invalid citation")
 
@@ -203,7 +216,7 @@ def test_a_question_streams_cites_and_shows_the_cited_span(
     expect(active).to_have_text(source["text"][start:end])
     expect(active).to_be_in_viewport()
     expect(page.locator("#src-1-1")).to_contain_text(source["title"])
-    expect(page.locator("#src-1-1")).to_contain_text("cited by sentence 1")
+    expect(page.locator("#src-1-1")).to_contain_text("cited for: \u201cA Texas landlord")
     assert page.locator("#sources .source").count() == len(expected["sources"])
 
     shot = _screenshot_path(tmp_path_factory)
@@ -233,4 +246,94 @@ def test_a_question_streams_cites_and_shows_the_cited_span(
     stale.add_cookies([cookie])
     assert stale.request.get(served.url + "config").status == 401
     stale.close()
+    page.close()
+
+
+def _signed_in(browser, served: Served):
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(served.url)
+    page.fill("#username", USER)
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.locator("#question textarea").wait_for()
+    return page
+
+
+def _ask(page, question: str) -> None:
+    page.fill("#question textarea", question)
+    page.keyboard.press("Enter")
+
+
+def test_a_contradicted_citation_says_so_everywhere_and_clear_starts_afresh(
+    served: Served, browser
+) -> None:
+    from playwright.sync_api import expect
+
+    page = _signed_in(browser, served)
+    served.fake.script = Script(answer=FLIPPED, reasoning="Texas.")
+    _ask(page, QUESTION)
+    page.locator("#chat .checks").wait_for(timeout=60_000)
+    # The marker says contradicted: attribute, icon, word and reason, not colour alone.
+    marker = page.locator('#chat a.cite[data-verdict="contradicted"]')
+    expect(marker).to_have_count(1)
+    expect(marker).to_contain_text("contradicted")
+    expect(marker).to_have_attribute("aria-label", re.compile(r"Citation 1, contradicted: "))
+    verdicts = page.locator("#chat [data-verdict]").evaluate_all(
+        "els => els.map(e => e.dataset.verdict)"
+    )
+    assert set(verdicts) <= {"supported", "contradicted", "not_found", "invalid", "unclear"}
+    checks = page.locator("#chat .checks")
+    expect(checks).to_contain_text("0 supported · 1 problem")
+    expect(checks).not_to_contain_text("✓")
+    # Its span in the source card is flagged, not shown as evidence.
+    marker.click()
+    active = page.locator("#sources mark.span.active")
+    expect(active).to_have_attribute("data-verdict", "contradicted")
+    expect(page.locator("#src-1-1 .span-flag")).to_contain_text("cited, but does not support")
+    expect(page.locator("#src-1-1 .badge")).to_have_text("forum answer")
+    expect(page.locator("#src-1-1")).to_contain_text("Texas")
+    # "Hide flagged sentences" hides the misgrounded sentence.
+    flagged = page.locator("#chat .flagged").first
+    expect(flagged).to_be_visible()
+    page.locator("#hide-flagged input").check()
+    expect(flagged).to_be_hidden()
+    page.locator("#hide-flagged input").uncheck()
+    expect(page.locator("#stop")).to_be_visible()
+
+    # Clear: no answers, sources or export left; the next question is Question 1 again.
+    page.locator("#clear").click()
+    expect(page.locator("#sources .source")).to_have_count(0)
+    expect(page.locator("#chat .checks")).to_have_count(0)
+    served.fake.script = Script(answer=ANSWER, reasoning="Texas.")
+    _ask(page, QUESTION)
+    page.locator("#chat .checks").wait_for(timeout=60_000)
+    expect(page.locator("#sources summary").first).to_contain_text("Question 1")
+    ids = page.locator("#sources [id]").evaluate_all("els => els.map(e => e.id)")
+    assert len(ids) == len(set(ids)), "element ids must stay unique"
+    page.close()
+
+
+def test_the_answered_page_has_no_serious_accessibility_violations(served: Served, browser) -> None:
+    """axe-core (WCAG 2.2 AA rules) over the page with an answer and its sources."""
+    if not AXE.exists():
+        message = f"axe-core is not installed at {AXE} (.ci/run installs it with npm)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    page = _signed_in(browser, served)
+    served.fake.script = Script(answer=FLIPPED, reasoning="Texas.")
+    _ask(page, QUESTION)
+    page.locator("#chat .checks").wait_for(timeout=60_000)
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate(
+        """async () => await axe.run(document, {runOnly: {type: 'tag',
+            values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa']}})"""
+    )
+    serious = [
+        (v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+    assert serious == [], "\n".join(map(str, serious))
+    assert page.locator("h1").count() == 1
     page.close()

@@ -72,9 +72,11 @@ def marker_html(number: int, citation: Citation | None, *, href: str | None, tit
         f'data-verdict="{verdict}" title="{escape(tip)}" aria-label="{escape(label)}" '
         f'data-reason="{escape(look.word + ": " + reason)}"'
     )
-    inner = f'[{number}]<span class="v-icon" aria-hidden="true">{look.icon}</span>' + (
-        "" if verdict == SUPPORTED else f'<span class="v-text">{look.word}</span>'
-    )
+    # The chat's sanitiser drops data-* and aria-* from messages; the icon's class keeps
+    # the verdict, and static/chat.js puts data-verdict and aria-label back from it.
+    icon = f'<span class="v-icon verdict-{verdict}" aria-hidden="true">{look.icon}</span>'
+    word = "" if verdict == SUPPORTED else f'<span class="v-text">{look.word}</span>'
+    inner = f"[{number}]{icon}{word}"
     if href is None:
         return f'<s class="cite-invalid" {attributes}>{inner}</s>'
     return f'<a class="cite" {attributes} href="{href}">{inner}</a>'
@@ -147,7 +149,8 @@ def legend_html() -> str:
     """The legend under the answers: every verdict's icon and word, and the flags."""
     marks = " · ".join(
         f'<span class="cite" data-verdict="{verdict}">[1]'
-        f'<span class="v-icon" aria-hidden="true">{look.icon}</span></span> {look.word}'
+        f'<span class="v-icon verdict-{verdict}" aria-hidden="true">{look.icon}</span>'
+        f"</span> {look.word}"
         for verdict, look in LOOKS.items()
     )
     return (

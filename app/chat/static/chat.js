@@ -24,3 +24,38 @@ document.addEventListener('change', function (event) {
   if (!event.target.closest('#hide-flagged')) return;
   document.documentElement.classList.toggle('hide-flagged', event.target.checked);
 });
+// Gradio's sanitiser keeps classes and titles of a chat message but drops data-* and
+// aria-*: each marker's verdict (its icon's verdict-<word> class) and its reason (its
+// title) are put back as data-verdict, aria-label and data-reason.
+function legalragRestoreVerdicts() {
+  document.querySelectorAll('#chat .cite:not([data-verdict]), #chat .cite-invalid:not([data-verdict])')
+    .forEach(function (el) {
+      const icon = el.querySelector('.v-icon');
+      const found = icon && icon.className.match(/verdict-([a-z_]+)/);
+      if (!found) return;
+      el.dataset.verdict = found[1];
+      icon.setAttribute('aria-hidden', 'true');
+      const number = (el.textContent.match(/\[(\d+)\]/) || [])[1];
+      const reason = (el.title || '').split(' \u2014 ').slice(1).join(' \u2014 ');
+      el.dataset.reason = reason;
+      el.setAttribute('aria-label', 'Citation ' + number + ', ' + reason);
+      if (el.tagName === 'S') el.setAttribute('tabindex', '0');
+    });
+}
+// Gradio's reasoning fold puts an unnamed, too small button inside its own role=button
+// title (axe: button-name, nested-interactive, target-size): the title is the control,
+// so the inner one is taken out of the tab order and the accessibility tree.
+function legalragFixGradio() {
+  document.querySelectorAll('#chat [role=button] .icon-button:not([aria-hidden])')
+    .forEach(function (button) {
+      button.setAttribute('aria-hidden', 'true');
+      button.setAttribute('tabindex', '-1');
+      button.disabled = true;  // clicks go to the title (chat.css: pointer-events)
+    });
+}
+function legalragOnChange() {
+  legalragRestoreVerdicts();
+  legalragFixGradio();
+}
+new MutationObserver(legalragOnChange).observe(document.documentElement,
+  {subtree: true, childList: true, characterData: true});
