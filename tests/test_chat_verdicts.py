@@ -37,7 +37,7 @@ def test_every_marker_carries_its_verdict_by_icon_word_and_reason() -> None:
     assert MARKER.findall(html) == ["contradicted", "supported", "contradicted", "invalid"]
     contradicted = re.search(r'<a class="cite" data-verdict="contradicted".*?</a>', html).group(0)
     # Not colour alone: an icon and the word; the reason on hover and for screen readers.
-    assert '<span class="v-icon" aria-hidden="true">✗</span>' in contradicted
+    assert '<span class="v-icon verdict-contradicted" aria-hidden="true">✗</span>' in contradicted
     assert '<span class="v-text">contradicted</span>' in contradicted
     assert re.search(r'title="Source 1: [^"]*contradicted: the source says', contradicted)
     assert re.search(r'aria-label="Citation 1, contradicted: the source says', contradicted)

@@ -67,7 +67,7 @@ def _answer(raw: str = RAW) -> Answer:
 def _text(html: str) -> str:
     """What a reader sees, less the marks the checks added."""
     html = re.sub(r'<s class="cite-invalid"[^>]*>.*?</s>', "", html)
-    html = re.sub(r'<span class="v-(?:icon|text)"[^>]*>.*?</span>', "", html)
+    html = re.sub(r'<span class="v-(?:icon|text)[^"]*"[^>]*>.*?</span>', "", html)
     html = re.sub(r'<sup class="flag">.*?</sup>', "", html)
     html = re.sub(r'<span class="checks[^"]*">.*?</span>', "", html)
     text = re.sub(r"<[^>]+>", "", html)
