@@ -40,6 +40,15 @@ LOOKS = {
 """The verdicts a marker can show, by their ``data-verdict`` spelling."""
 
 
+_MEANS = {
+    SUPPORTED: "the source states it",
+    CONTRADICTED: "the source says otherwise",
+    NOT_FOUND: "the source does not say it",
+    INVALID: "invalid citation: no such source, removed",
+    UNCLEAR: "not checked",
+}
+
+
 def verdict_of(citation: Citation | None) -> str:
     """The ``data-verdict`` word for ``citation`` (unclear when unchecked or unknown)."""
     if citation is None:
@@ -150,7 +159,7 @@ def legend_html() -> str:
     marks = " · ".join(
         f'<span class="cite" data-verdict="{verdict}">[1]'
         f'<span class="v-icon verdict-{verdict}" aria-hidden="true">{look.icon}</span>'
-        f"</span> {look.word}"
+        f"</span> {look.word} ({_MEANS[verdict]})"
         for verdict, look in LOOKS.items()
     )
     return (
