@@ -93,13 +93,13 @@ def chat_column(backend: ChatBackend) -> ChatColumn:
             placeholder="e.g. How long may a California landlord keep a deposit?",
             label="Your legal question",
             show_label=False,
-            scale=5,
+            scale=6,
             elem_id="question",
             max_length=backend.settings.max_question_chars,
         )
-        ask = gr.Button("Ask", variant="primary", scale=1, elem_id="ask")
-        stop = gr.Button("Stop", variant="secondary", scale=1, elem_id="stop")
-        clear = gr.Button("Clear", variant="secondary", scale=1, elem_id="clear")
+        ask = gr.Button("Ask", variant="primary", scale=1, min_width=80, elem_id="ask")
+        stop = gr.Button("Stop", variant="secondary", scale=1, min_width=80, elem_id="stop")
+        clear = gr.Button("Clear", variant="secondary", scale=1, min_width=80, elem_id="clear")
     gr.HTML(LEGEND, elem_id="legend")
     # Read by static/chat.js (a class on the page), never sent to the server.
     gr.Checkbox(value=False, label="Hide flagged sentences", elem_id="hide-flagged")
