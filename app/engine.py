@@ -62,8 +62,11 @@ class AnswerEngine:
         filters: Filters | None = None,
         k: int | None = None,
         on_event: Callable[[Event], None] | None = None,
+        on_sources: Callable[[list[AnswerSource]], None] | None = None,
     ) -> Answer:
-        """Answer ``question``; ``on_event`` sees reasoning and answer as they stream."""
+        """Answer ``question``; ``on_event`` sees reasoning and answer as they stream,
+        ``on_sources`` the numbered sources as soon as retrieval has them (the API's
+        first event, before the model is called)."""
         started = time.perf_counter()
         retrieved = self.retriever.retrieve(question, k=k, filters=filters)
         made: dict[str, Any] = {
@@ -74,6 +77,8 @@ class AnswerEngine:
             "sources": AnswerSource.numbered(retrieved.passages),
             "timings": {"retrieve_ms": _ms(started)},
         }
+        if on_sources is not None:
+            on_sources(made["sources"])
         if not retrieved.passages:  # the gate, or filters that match nothing: no model call
             return Answer(answer=retrieved.reason or REFUSAL, refused=True, **made)
 

@@ -207,3 +207,41 @@ def make_engine(
     generator = generator if generator is not None else make_generator(settings)
     support = make_support_checker(settings, retriever.embedder, generator)
     return AnswerEngine(settings, retriever, generator, support)
+
+
+def make_probes(settings: Settings, retriever: Retriever) -> dict[str, Callable[[], None]]:
+    """The readiness probes of what ``retriever`` and the answering model run on, each
+    cheap (no retrieval): the store holds chunks, the embedder embeds a word, the model
+    endpoint answers its own ``/models`` (any OpenAI-compatible server has it). Each
+    raises when its part is not ready."""
+    probes: dict[str, Callable[[], None]] = {}
+
+    def store() -> None:
+        if retriever.store.count() == 0:
+            raise RuntimeError("the index holds no chunks")
+
+    probes["store"] = store
+    embedder = retriever.embedder
+    if embedder is not None:
+
+        def embeds() -> None:
+            if not embedder.embed_query("health"):
+                raise RuntimeError("the embedder returned an empty vector")
+
+        probes["embedder"] = embeds
+    group = settings.llm
+    if group.base_url:
+        import httpx
+
+        url = group.base_url.rstrip("/") + "/models"
+        key = group.api_key.get_secret_value() if group.api_key else ""
+        headers = {"Authorization": f"Bearer {key}"} if key else {}
+
+        def model() -> None:
+            response = httpx.get(url, headers=headers, timeout=min(group.timeout_s, 3.0))
+            response.raise_for_status()
+            if not isinstance(response.json().get("data"), list):
+                raise RuntimeError(f"{url} answered no model list")
+
+        probes["model"] = model
+    return probes

@@ -36,9 +36,11 @@ class ServingFields(BaseModel):
     # --- the HTTP API (app/api/) ----------------------------------------------------
     api_host: str = Field(
         default="127.0.0.1",
-        description="Address `legalrag serve` listens on; anything but loopback needs api_tokens.",
+        description="Address `legalrag serve` listens on; anything but loopback needs LEGALRAG_AUTH.",
     )
-    api_port: int = Field(default=8000, ge=1, le=65535)
+    api_port: int = Field(
+        default=8000, ge=1, le=65535, description="Port `legalrag serve` listens on."
+    )
     api_tokens: Path | None = Field(
         default=None,
         description="The API's token hashes (`legalrag auth token USER` adds one), each "

@@ -19,6 +19,7 @@ from typer.exceptions import TyperException
 
 from legalrag.cli import admin, chat, ingest, query, render
 from legalrag.cli import eval as evaluation
+from legalrag.cli import serve as serving
 from legalrag.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, LegalragError
 
 
@@ -64,7 +65,7 @@ app = typer.Typer(
 config_app = typer.Typer(help="Show the effective settings.", no_args_is_help=True)
 index_app = typer.Typer(help="Inspect the index.", no_args_is_help=True)
 audit_app = typer.Typer(help="Read the chat's audit log.", no_args_is_help=True)
-auth_app = typer.Typer(help="Users of the chat's login.", no_args_is_help=True)
+auth_app = typer.Typer(help="Users of the chat's login, tokens of the API.", no_args_is_help=True)
 sky_app = typer.Typer(
     help="Run on GPU clusters through SkyPilot (pip install 'legalrag[sky]').",
     no_args_is_help=True,
@@ -83,6 +84,8 @@ sky_app.command("ingest")(admin.sky_ingest)
 app.command()(chat.chat)
 audit_app.command("tail")(chat.audit_tail)
 auth_app.command("hash")(chat.auth_hash)
+auth_app.command("token")(serving.auth_token)
+app.command()(serving.serve)
 eval_app.callback()(evaluation.eval_run)
 eval_app.command("corpus")(evaluation.eval_corpus)
 eval_app.command("adversarial")(evaluation.eval_adversarial)
