@@ -180,6 +180,8 @@ SETTING_FLAGS: dict[str, dict[str, str]] = {
     },
     "audit tail": {"--data-dir": "data_dir"},
     "auth hash": {},
+    "auth token": {"--data-dir": "data_dir"},
+    "serve": {"--host": "api_host", "--port": "api_port", **_INDEX_FLAGS},
     "eval": {
         "--k": "eval_k",
         "--judge-url": "judge_base_url",
