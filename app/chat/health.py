@@ -5,7 +5,8 @@ checks that the audit log can be written. It costs a query embedding and a searc
 and ``/healthz`` needs no login, so its result is kept for
 ``LEGALRAG_HEALTH_CACHE_S`` seconds: however often the probe is called, at most one
 retrieval runs per period (callers arriving while one runs wait for its result
-instead of starting their own). When the index or the model goes away, the kept
+instead of starting their own); the model endpoint, when there is one, must answer its
+``/models`` too (vLLM's own cheap listing). When the index or the model goes away, the kept
 result expires within that period and the next call reports 503.
 
 The audit log's state: with ``LEGALRAG_AUDIT_REQUIRED`` (the default) a log that
@@ -41,6 +42,19 @@ class Readiness:
         self.probes = 0
         """How many real probes ran (the rest were answered from the kept result)."""
 
+    def _model_answers(self) -> bool:
+        """The model endpoint answers its own ``/models`` (the factory's probe; True
+        without an endpoint)."""
+        from legalrag.factory import make_probes
+
+        probe = make_probes(self.backend.settings, self.backend.retriever).get("model")
+        try:
+            if probe is not None:
+                probe()
+        except Exception:  # any failure means "not ready"
+            return False
+        return True
+
     def check(self) -> tuple[int, dict[str, Any]]:
         """(HTTP status, body): the kept result while fresh, else a new probe.
 
@@ -65,6 +79,9 @@ class Readiness:
 
     def _probe(self) -> tuple[int, dict[str, Any]]:
         status, body = self.backend.health()
+        if status == 200 and not self._model_answers():
+            # A dead model server made every answer an error while this said 200.
+            return 503, {"status": "unavailable", "reason": "model: the endpoint does not answer"}
         audit = self.backend.audit
         if not audit.enabled:
             body["audit"] = {"state": "off"}
