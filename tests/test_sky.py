@@ -461,3 +461,49 @@ def test_chat_started_as_serve_yaml_starts_it_is_ready(
     finally:
         _stop(proc)
         fake_server.shutdown()
+
+
+# --- production serving (issue 17): the models and the API as their own services -------
+
+SERVICES = ["llm.yaml", "embedder.yaml", "api.yaml"]
+
+
+@pytest.mark.parametrize("name", SERVICES)
+def test_each_service_yaml_loads_as_a_skyserve_service(sky, name: str) -> None:
+    from sky.serve import SkyServiceSpec
+
+    text = (SKY_DIR / name).read_text(encoding="utf-8")
+    task = sky.Task.from_yaml(str(SKY_DIR / name))
+    assert task.name == f"legalrag-{name.removesuffix('.yaml')}"
+    assert not task.secrets  # declared without values
+    spec = SkyServiceSpec.from_yaml_config(_config(name)["service"])
+    assert spec.target_qps_per_replica > 0 and spec.max_replicas >= spec.min_replicas
+    assert re.search(r"Expected cost: about \$\d+\.\d\d/hour", text) and "TLS" in text
+
+
+def test_the_model_services_probe_by_generating_on_spot_with_fallback(sky) -> None:
+    from sky.serve import SkyServiceSpec
+
+    llm = SkyServiceSpec.from_yaml_config(_config("llm.yaml")["service"])
+    assert llm.readiness_path == "/v1/completions" and llm.post_data["max_tokens"] == 1
+    assert llm.use_ondemand_fallback
+    task = sky.Task.from_yaml(str(SKY_DIR / "llm.yaml"))
+    assert all(r.use_spot for r in task.resources)
+    assert {"L40S", "A100"} <= {next(iter(r.accelerators)) for r in task.resources}
+    assert "--api-key" in task.run
+    embedder = sky.Task.from_yaml(str(SKY_DIR / "embedder.yaml"))
+    assert "--runner pooling --trust-remote-code" in embedder.run
+    assert "Alibaba-NLP/gte-Qwen2-7B-instruct" in embedder.run or embedder.envs
+
+
+def test_the_api_service_runs_two_stateless_replicas_of_legalrag_serve(sky) -> None:
+    from sky.serve import SkyServiceSpec
+
+    spec = SkyServiceSpec.from_yaml_config(_config("api.yaml")["service"])
+    assert spec.min_replicas >= 2 and spec.readiness_path == "/healthz"
+    task = sky.Task.from_yaml(str(SKY_DIR / "api.yaml"))
+    assert "legalrag serve" in task.run
+    assert (
+        task.envs["LEGALRAG_API_HOST"] == "0.0.0.0"
+        and "API_TOKENS" in _config("api.yaml")["secrets"]
+    )
