@@ -258,6 +258,33 @@ def test_an_extractive_answer_with_nothing_to_quote_is_a_refusal() -> None:
     assert text == REFUSAL
 
 
+def test_extractive_quotes_from_several_states_say_whose_rule_each_is() -> None:
+    from legalrag.app.citations import verify_citations
+    from legalrag.app.generation import AnswerText, ExtractiveGenerator, GenerationRequest
+    from legalrag.app.retrieval import RetrievedPassage
+
+    ny, ca = (
+        RetrievedPassage(
+            id=code,
+            document_id=code,
+            text=f"In {name} the landlord must return the deposit within {days} days.",
+            score=0.03,
+            jurisdiction=code,
+        )
+        for code, name, days in (("NY", "New York", 14), ("CA", "California", 21))
+    )
+    request = GenerationRequest(
+        question="How long may a California landlord keep a deposit?", sources=[ny, ca], prompt=""
+    )
+    text = "".join(
+        e.text for e in ExtractiveGenerator().generate(request) if isinstance(e, AnswerText)
+    )
+    assert '- From a New York source: "In New York' in text
+    assert '- From a California source: "In California' in text
+    checked = verify_citations(text, [ny, ca])
+    assert {c.verdict for c in checked.citations} == {"supported"}
+
+
 def test_healthz_reports_a_real_retrieval_without_login(backend: ChatBackend) -> None:
     client = TestClient(build_app(backend.settings, backend).app)
     response = client.get("/healthz")

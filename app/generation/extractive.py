@@ -22,6 +22,7 @@ from legalrag.app.generation.events import (
 from legalrag.app.generation.protocol import Capabilities
 from legalrag.app.refusal import REFUSAL
 from legalrag.errors import GenerationError
+from legalrag.us_states import STATES
 
 EXTRACTIVE_NOTE = (
     "Extractive answer (no language model is configured): the most relevant sentences "
@@ -35,6 +36,17 @@ def _answer_part(text: str) -> str:
         return text
     start = text.find("Answer #")
     return "" if start < 0 else text[start:]
+
+
+_NAMES = {code: name for name, code in STATES.items()}
+
+
+def _place(code: str | None) -> str:
+    """ "From a Texas source: " (federal for US; nothing for a source without one)."""
+    if not code:
+        return ""
+    name = "federal" if code.upper() == "US" else _NAMES.get(code.upper(), code)
+    return f"From a {name} source: "
 
 
 class ExtractiveGenerator:
@@ -80,8 +92,12 @@ class ExtractiveGenerator:
             yield Finished(truncated=False, finish_reason="stop")
             return
         lines = [EXTRACTIVE_NOTE]
+        places = {request.sources[item[3] - 1].jurisdiction or "" for item in chosen}
         for _, _, _, number, sentence in sorted(chosen, key=lambda item: (item[3], item[2])):
-            lines.append(f'- "{sentence}" [{number}]')
+            # Quotes from several jurisdictions say whose rule each is: a California
+            # question must not read a New York rule as California's.
+            place = _place(request.sources[number - 1].jurisdiction) if len(places) > 1 else ""
+            lines.append(f'- {place}"{sentence}" [{number}]')
         lines.append("This is not legal advice.")
         yield AnswerText("\n".join(lines))
         yield Finished(truncated=False, finish_reason="stop")
