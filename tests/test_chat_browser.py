@@ -336,4 +336,8 @@ def test_the_answered_page_has_no_serious_accessibility_violations(served: Serve
     ]
     assert serious == [], "\n".join(map(str, serious))
     assert page.locator("h1").count() == 1
+    names = page.locator("#chat [aria-label]").evaluate_all(
+        "els => els.map(e => e.getAttribute('aria-label'))"
+    )
+    assert not [n for n in names if "<" in n], "no raw HTML in an accessible name"
     page.close()

@@ -52,6 +52,11 @@ function legalragFixGradio() {
       button.setAttribute('tabindex', '-1');
       button.disabled = true;  // clicks go to the title (chat.css: pointer-events)
     });
+  // A message's name is its text, not the HTML Gradio copies into aria-label.
+  document.querySelectorAll('#chat [aria-label*="<"]').forEach(function (el) {
+    const who = el.getAttribute('data-testid') === 'user' ? 'Question: ' : 'Answer: ';
+    el.setAttribute('aria-label', who + el.textContent.trim().replace(/\s+/g, ' ').slice(0, 300));
+  });
 }
 function legalragOnChange() {
   legalragRestoreVerdicts();
