@@ -36,7 +36,7 @@ class ServingFields(BaseModel):
     # --- the HTTP API (app/api/) ----------------------------------------------------
     api_host: str = Field(
         default="127.0.0.1",
-        description="Address `legalrag serve` listens on; anything but loopback needs LEGALRAG_AUTH.",
+        description="Address `legalrag serve` listens on; not loopback: LEGALRAG_AUTH needed.",
     )
     api_port: int = Field(
         default=8000, ge=1, le=65535, description="Port `legalrag serve` listens on."
