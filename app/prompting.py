@@ -34,7 +34,6 @@ _SOURCE_TAG = re.compile(_OPENER + f"({_GAP}{_SLASH}{_GAP})source", re.IGNORECAS
 _LINE_BREAKS = re.compile(r"[ \t]*[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]+[ \t]*")
 
 
-
 class PromptSource(Protocol):
     """What a template shows of a source."""
 

@@ -188,12 +188,12 @@ SETTING_FLAGS: dict[str, dict[str, str]] = {
         "--judge-model": "judge_model",
         "--out": "eval_out_dir",
         "--answers": "eval_answers",
+        "--verifier": "eval_verifier",
         **_INDEX_FLAGS,
     },
     "eval corpus": {},
     "eval adversarial": {"--out": "eval_out_dir", **_INDEX_FLAGS},
 }
-        "--verifier": "eval_verifier",
 
 
 def _commands() -> dict[str, Any]:

@@ -289,16 +289,16 @@ def eval_summary(figures: Mapping[str, Any], md_path: Path) -> None:
             for stage, cut in figure.items():
                 if cut.get("p50") is not None:
                     rows.append((f"{stage} p50 / p95", f"{cut['p50']} / {cut['p95']}"))
-        else:
-            rows.append((name, show_figure(figure)))
-    out.print(_table("legalrag eval", "metric", rows, header=False))
-    out.print(Text(f"report: {md_path} (and report.json beside it)"))
-
         elif name == "verifier_by_kind":
             for kind, caught in figure.items():
                 rows.append(
                     (f"verifier caught: {kind}", f"{caught['value']:.3f} (n={caught['planted']})")
                 )
+        else:
+            rows.append((name, show_figure(figure)))
+    out.print(_table("legalrag eval", "metric", rows, header=False))
+    out.print(Text(f"report: {md_path} (and report.json beside it)"))
+
 
 def gate_failures(reasons: Sequence[str]) -> None:
     """Each --fail-under that missed, one line each."""
