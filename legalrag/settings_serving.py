@@ -50,6 +50,13 @@ class ServingFields(BaseModel):
         default=20, ge=0, description="Most earlier turns a request may carry."
     )
 
+    # --- the firm's own records: matters and saved conversations (legalrag/database.py)
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of matters and saved conversations (postgresql://… for "
+        "several replicas); unset: SQLite at <data_dir>/legalrag.db.",
+    )
+
     @field_validator("embedding_base_url")
     @classmethod
     def _check_embedding_url(cls, value: str | None) -> str | None:
