@@ -128,3 +128,31 @@ def test_a_citation_to_the_wrong_given_source_is_not_found_and_names_the_right_o
     result = verify_citations(f"{RETURN.rstrip('.')} [1][2].", SOURCES)
     assert [c.verdict for c in result.citations] == ["not_found", "supported"]
     assert not result.misgrounded_sentences
+
+
+def test_a_duty_written_as_a_permission_is_contradicted() -> None:
+    # "will furnish" is the Stockholder's duty; "can furnish" only allows it.
+    citation, misgrounded = _first(f"{COMPELLED.replace('will furnish', 'can furnish')[:-1]} [1].")
+    assert citation.verdict == "contradicted" and misgrounded
+    assert '"will"' in citation.reason and '"can"' in citation.reason
+
+
+def test_an_edit_under_a_long_heading_is_read_against_the_rule_line() -> None:
+    # A rulebook's heading runs into its rule as one "sentence"; against the whole of it the
+    # answer lines up too little to read as an edit, against the rule's own line it does.
+    rule = Source(
+        "rule",
+        "Part 4 Conduct of Business Rules for Fund Operators and Their Trustees in the Market\n"
+        "The Operator must notify the Trustee within 14 days of any change to its controllers.",
+    )
+    swapped = "The Trustee must notify the Operator within 14 days of any change to its controllers"
+    result = verify_citations(f"{swapped} [1].", [rule])
+    citation = result.citations[0]
+    assert citation.verdict == "contradicted" and result.misgrounded_sentences
+    assert 'exchanges "operator" and "trustee"' in citation.reason
+    assert citation.source_sentence and citation.source_sentence.startswith("The Operator")
+    kept = verify_citations(
+        f"{swapped.replace('Trustee', 'X').replace('Operator', 'Trustee').replace('X', 'Operator')} [1].",
+        [rule],
+    )
+    assert kept.citations[0].verdict == "supported" and not kept.misgrounded_sentences

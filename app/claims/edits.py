@@ -51,6 +51,13 @@ _UNIT_WORDS = frozenset(
     ).split()
 )
 
+# What a modal verb makes of the act: a duty or a permission ("will" is a duty in a
+# contract's "the Recipient will return"; "can" and "may" both permit).
+_MODALS = {
+    **dict.fromkeys(("must", "shall", "will", "required", "obliged", "obligated"), "duty"),
+    **dict.fromkeys(("may", "can", "could", "might", "entitled", "permitted"), "permission"),
+}
+
 Opcode = tuple[str, int, int, int, int]
 
 
@@ -60,24 +67,37 @@ def _words(text: str) -> list[str]:
 
 def check_edits(sentence: str, source_sentence: str) -> Finding | None:
     """A finding when ``sentence`` is ``source_sentence`` with its meaning edited."""
-    ours, theirs = _words(sentence), _words(source_sentence)
-    if min(len(ours), len(theirs)) < _MIN_WORDS:
+    ours = _words(sentence)
+    if len(ours) < _MIN_WORDS:
         return None
-    matcher = SequenceMatcher(None, theirs, ours, autojunk=False)
-    lined_up = sum(block.size for block in matcher.get_matching_blocks())
-    if lined_up < NEAR_VERBATIM * max(len(ours), len(theirs)):
+    # A source "sentence" can carry heading lines before it (a rulebook's titles run
+    # into the rule): each line is a candidate too, and the closest one is read.
+    candidates = [source_sentence, *source_sentence.splitlines()[1:]]
+    best: tuple[float, str, list[str], SequenceMatcher[str]] | None = None
+    for candidate in candidates:
+        theirs = _words(candidate)
+        if len(theirs) < _MIN_WORDS:
+            continue
+        matcher = SequenceMatcher(None, theirs, ours, autojunk=False)
+        lined_up = sum(block.size for block in matcher.get_matching_blocks())
+        share = lined_up / max(len(ours), len(theirs))
+        if best is None or share > best[0]:
+            best = (share, candidate, theirs, matcher)
+    if best is None or best[0] < NEAR_VERBATIM:
         return None
+    _, compared, theirs, matcher = best
     edits = [
         op for op in matcher.get_opcodes() if op[0] != "equal" and not _trimmed(op, theirs, ours)
     ]
     if not edits:
         return None
     return (
-        _negation_edit(edits, theirs, ours, source_sentence)
-        or _number_edit(edits, theirs, ours, source_sentence)
-        or _unit_edit(edits, theirs, ours, source_sentence)
-        or _state_edit(sentence, source_sentence)
-        or _exchange(edits, theirs, ours, source_sentence)
+        _negation_edit(edits, theirs, ours, compared)
+        or _modal_edit(edits, theirs, ours, compared)
+        or _number_edit(edits, theirs, ours, compared)
+        or _unit_edit(edits, theirs, ours, compared)
+        or _state_edit(sentence, compared)
+        or _exchange(edits, theirs, ours, compared)
     )
 
 
@@ -126,6 +146,25 @@ def _negation_edit(
     else:
         return None  # the same negations, or only a condition left out: unstated, not reversed
     return Finding("polarity", f'{reason} ("{clip(source_sentence)}")', source_sentence)
+
+
+def _modal_edit(
+    edits: list[Opcode], theirs: list[str], ours: list[str], source_sentence: str
+) -> Finding | None:
+    """A duty made a permission, or the reverse: "shall permit" written "may permit"."""
+    for tag, i1, i2, j1, j2 in edits:
+        if tag != "replace":
+            continue
+        said = [w for w in theirs[i1:i2] if w in _MODALS]
+        says = [w for w in ours[j1:j2] if w in _MODALS]
+        if len(said) == len(says) == 1 and _MODALS[said[0]] != _MODALS[says[0]]:
+            return Finding(
+                "modality",
+                f'the source\'s own sentence says "{said[0]}" where the answer says "{says[0]}" '
+                f'("{clip(source_sentence)}")',
+                source_sentence,
+            )
+    return None
 
 
 def _is_number(word: str) -> bool:
