@@ -52,6 +52,17 @@ def test_markers_after_the_full_stop_belong_to_that_sentence() -> None:
     assert [s.markers for s in sentences] == [[1], [2]]
 
 
+def test_a_code_named_by_dotted_initials_stays_in_its_sentence() -> None:
+    # "C.R.S." and "N.J.S.A." end in a stop followed by a capital or a section number,
+    # which reads as a sentence end unless initials are known for what they are.
+    sentences = split_sentences(
+        "Under C.R.S. 38-12-103 a landlord has one month [1]. N.J.S.A. 46:8-21.1 gives "
+        "30 days [2]. Smith v. Jones agreed [1]."
+    )
+    assert [s.markers for s in sentences] == [[1], [2], [1]]
+    assert sentences[1].text.startswith("N.J.S.A. 46:8-21.1")
+
+
 def test_a_well_cited_answer_passes() -> None:
     answer = (
         'In California the landlord has "21 days after move-out to return the deposit" [1]. '

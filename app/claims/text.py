@@ -32,6 +32,9 @@ _ABBREVIATIONS = frozenset(
         "Rev Gen Regs Reg Admin Ins Educ Fin Ct App Cir Supp Dist F S.W N.E N.W S.E So P A"
     ).split()
 )
+# Dotted initials ("C.R.S.", "N.J.S.A.", "U.S.C.") name a code: a stop inside or after
+# them ends no sentence, or "C.R.S. 38-12-103" is cut from its section number.
+_INITIALS = re.compile(r"(?:[A-Z]\.){1,}[A-Z]\.?")
 # Tokens for the scoped checks: words, "n't" on its own, and the clause breaks.
 _TOKEN = re.compile(r"n't|[a-z0-9]+(?:[.,][0-9]+)*|[,;:()]|[.!?](?=\s|$)")
 _CONTRACTION = re.compile(r"(\w)n't\b")
@@ -81,8 +84,10 @@ def split_at(text: str, sentence_end: re.Pattern[str]) -> list[str]:
     pieces: list[str] = []
     start = 0
     for match in sentence_end.finditer(text):
-        word = text[text.rfind(" ", start, match.start()) + 1 : match.start()]
-        if word.rstrip(".\"”'").lstrip("(") in _ABBREVIATIONS:
+        space = text.rfind(" ", start, match.start())
+        word = text[space + 1 if space >= 0 else start : match.start()]
+        bare = word.rstrip("\"”'").lstrip("(")
+        if bare.rstrip(".") in _ABBREVIATIONS or _INITIALS.fullmatch(bare):
             continue
         pieces.append(text[start : match.start()])
         start = match.end()
