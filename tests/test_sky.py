@@ -351,7 +351,8 @@ def _stop(proc: subprocess.Popen) -> None:
 def _nginx_or_skip() -> None:
     """chroma.yaml's proxy is Debian's nginx: a skip locally, a failure in CI (.ci/run
     installs it)."""
-    if shutil.which("nginx") is None:
+    # Debian puts it in /usr/sbin, not on a plain user's PATH (the YAML adds it).
+    if shutil.which("nginx", path=f"{os.environ.get('PATH', '')}:/usr/sbin") is None:
         message = "nginx is not installed (apt-get install nginx)"
         if os.environ.get("CI"):
             pytest.fail(f"the Chroma proxy test must run in CI: {message}")
@@ -558,7 +559,7 @@ def test_chat_started_as_serve_yaml_starts_it_is_ready(
         GRADIO_ANALYTICS_ENABLED="False",
     )
     # The command line exactly as serve.yaml's run has it, its variables filled in.
-    line = _command(config["run"], "legalrag chat")
+    line = _command(config["run"], "legalrag chat").removesuffix("&").strip()
     words = [re.sub(r"\$\{?(\w+)\}?", lambda m: env[m.group(1)], w) for w in shlex.split(line)]
     assert words[:2] == ["legalrag", "chat"]
     log = tmp_path / "chat.log"
@@ -581,6 +582,65 @@ def test_chat_started_as_serve_yaml_starts_it_is_ready(
     finally:
         _stop(proc)
         fake_server.shutdown()
+
+
+VLLM_SHIM = """#!{python}
+# Stands in for `vllm serve`: answers /v1/models on --port, writes its pid, runs until killed.
+import http.server, os, sys
+port = int(sys.argv[sys.argv.index("--port") + 1])
+open(os.path.join(os.environ["HOME"], "vllm.pid"), "w").write(str(os.getpid()))
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200); self.end_headers(); self.wfile.write(b"{{}}")
+    def log_message(self, *args):
+        pass
+http.server.HTTPServer(("127.0.0.1", port), H).serve_forever()
+"""
+
+
+def test_a_serve_replica_stops_when_its_vllm_exits(tmp_path: Path) -> None:
+    """serve.yaml's run with vLLM and the chat played by stand-ins: killing vLLM ends the
+    task with a failure and stops the chat, so SkyServe replaces the replica."""
+    home = tmp_path / "home"
+    for env_dir, name, text in (
+        ("vllm-env", "vllm", VLLM_SHIM.format(python=sys.executable)),
+        ("legalrag-env", "legalrag", '#!/bin/sh\necho $$ > "$HOME/chat.pid"\nexec sleep 600\n'),
+    ):
+        (home / env_dir / "bin").mkdir(parents=True)
+        (home / env_dir / "bin" / name).write_text(text)
+        (home / env_dir / "bin" / name).chmod(0o755)
+    config = _config("serve.yaml")
+    env = _env({"HOME": str(home), **{k: str(v) for k, v in config["envs"].items()}})
+    env.update(VLLM_PORT=str(free_port()), SKYPILOT_NUM_GPUS_PER_NODE="1",
+               LEGALRAG_CHROMA_URL="http://127.0.0.1:9")  # fmt: skip
+    proc = subprocess.Popen(
+        ["bash", "-c", config["run"]], env=env, stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, text=True, start_new_session=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while not (home / "chat.pid").exists():  # the chat starts once vLLM is ready
+            assert proc.poll() is None and time.monotonic() < deadline, proc.stdout.read()
+            time.sleep(0.2)
+        chat_pid = int((home / "chat.pid").read_text())
+        os.kill(int((home / "vllm.pid").read_text()), signal.SIGKILL)  # vLLM dies
+        assert proc.wait(timeout=30) == 1
+        assert "vLLM or the chat exited" in proc.stdout.read()
+        deadline = time.monotonic() + 10
+        while _alive(chat_pid):
+            assert time.monotonic() < deadline, "the chat outlived its vLLM"
+            time.sleep(0.2)
+    finally:
+        _stop(proc)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie (exited, not yet reaped by its parent) counts as gone.
+    return "State:\tZ" not in Path(f"/proc/{pid}/status").read_text()
 
 
 # --- production serving (issue 17): the models and the API as their own services -------
