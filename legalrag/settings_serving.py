@@ -65,6 +65,11 @@ class ServingFields(BaseModel):
         "several replicas); unset: SQLite at <data_dir>/legalrag.db.",
     )
 
+    @field_validator("chroma_ca_file", mode="before")
+    @classmethod
+    def _empty_ca_file(cls, value: object) -> object:
+        return None if value == "" else value  # a YAML's empty env means unset
+
     @field_validator("chroma_ca_file")
     @classmethod
     def _check_ca_file(cls, value: Path | None) -> Path | None:
