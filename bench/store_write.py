@@ -10,7 +10,7 @@ behind nginx (TLS with the self-signed certificate it makes, the token checked).
 ways: straight to `chroma run` (no proxy), through the proxy, and 4 writer processes at
 once through the proxy (as parallel jobs write).
 
-Run: .venv/bin/python bench/store_write.py [--quick] [--chunks 8192] [--dimension 3584]
+Run: .venv/bin/python bench/store_write.py [--quick] [--chunks 4096] [--dimension 3584]
 """
 
 from __future__ import annotations
@@ -148,7 +148,7 @@ def write(url: str, collection: str, ca_file: str | None, count: int, dimension:
 def main() -> None:
     """Start the store, write through each path, report chunks/s."""
     parser = figures.arguments(__doc__, "512 chunks of 384 dimensions")
-    parser.add_argument("--chunks", type=int, default=8192)
+    parser.add_argument("--chunks", type=int, default=4096)
     parser.add_argument("--dimension", type=int, default=3584)
     args, mode = figures.parse(parser)
     count, dimension = (512, 384) if args.quick else (args.chunks, args.dimension)
