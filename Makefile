@@ -51,7 +51,7 @@ lint: install
 # The benchmarks of docs/benchmarks.md. Full mode builds a 1M-chunk index once (about
 # 40 minutes on 2 cores with its BM25 cache, kept in $(BENCH_DIR) for reruns) and runs
 # for about an hour in all; `make bench-quick` is what the tests run.
-BENCHES = ingest_overhead query_latency answer_overhead langchain_baseline scale_ingest verify_latency ingest_documents
+BENCHES = ingest_overhead query_latency answer_overhead langchain_baseline scale_ingest verify_latency ingest_documents api_load store_write
 BENCH_DIR ?= $(HOME)/.cache/legalrag-bench
 
 bench: install
@@ -61,6 +61,9 @@ bench: install
 	$(BIN)/python bench/langchain_baseline.py
 	$(BIN)/python bench/scale_ingest.py
 	$(BIN)/python bench/verify_latency.py
+	$(BIN)/python bench/api_load.py
+	$(BIN)/python bench/answer_overhead.py --embedding-endpoint
+	$(BIN)/python bench/store_write.py
 
 bench-quick: install
 	for b in $(BENCHES); do $(BIN)/python bench/$$b.py --quick || exit 1; done

@@ -13,7 +13,13 @@ overhead is also given without it. Verification is also timed alone, per answer
 sentence: with the offline support score (word coverage + embedding similarity) and
 with word coverage only.
 
+With ``--embedding-endpoint`` the question and the answer's sentences are embedded by a
+loopback ``/v1/embeddings`` server instead (tests/embedding_server.py, its own process,
+serving the bundled MiniLM's vectors as vLLM would serve gte-Qwen2's): what an answer costs
+when embedding is a service (sky/embedder.yaml), retrieval's HTTP call included.
+
 Run: .venv/bin/python bench/answer_overhead.py [--quick] [--data-dir DIR] [--questions 40]
+     [--embedding-endpoint]
 """
 
 from __future__ import annotations
@@ -73,6 +79,9 @@ def main() -> None:
     parser = figures.arguments(__doc__, "25 records, 5 questions")
     parser.add_argument("--data-dir", type=Path, help="an index holding the sample corpus")
     parser.add_argument("--questions", type=int, default=40)
+    parser.add_argument(
+        "--embedding-endpoint", action="store_true", help="embed through a loopback /v1/embeddings"
+    )
     args, mode = figures.parse(parser)
     count = 5 if args.quick else args.questions
 
@@ -89,6 +98,16 @@ def main() -> None:
         text=True,
     )
     url = server.stdout.readline().strip()  # type: ignore[union-attr]
+    servers = [server]
+    endpoint: dict[str, Any] = {}
+    if args.embedding_endpoint:
+        embeddings = subprocess.Popen(
+            [sys.executable, str(ROOT.parent / "tests" / "embedding_server.py")],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        servers.append(embeddings)
+        endpoint = {"embedding_base_url": embeddings.stdout.readline().strip()}  # type: ignore[union-attr]
     with tempfile.TemporaryDirectory() as tmp:
         data_dir = args.data_dir or Path(tmp)
         if args.data_dir is None:
@@ -100,21 +119,28 @@ def main() -> None:
             llm_model="fake-r1-distill",
             retrieve_k=SOURCES,
             relevance_floor=-1.0,  # every question gets its 8 sources: no gate
+            **endpoint,
         )
         retriever = open_retriever(settings)
         engine = make_engine(settings, retriever)
         try:
             figures_out = _measure(engine, url, questions, count)
         finally:
-            server.terminate()
-            server.wait()
+            for process in servers:
+                process.terminate()
+                process.wait()
+    figures_out["embedding"] = "endpoint (loopback, MiniLM)" if endpoint else "in process"
     figures.show_targets(figures_out["targets"], mode)
-    figures.save("answer_overhead", mode, figures_out, args.out)
+    out = args.out or (
+        figures.RESULTS_DIR / f"answer_overhead-endpoint-{mode}.json" if endpoint else None
+    )
+    figures.save("answer_overhead", mode, figures_out, out)
 
 
 def _measure(engine: AnswerEngine, url: str, questions: list[str], count: int) -> dict[str, Any]:
     retriever = engine.retriever
     rows: dict[str, list[float]] = {
+        "retrieve (question embedded)": [],
         "everything but the model": [],
         "prompt build": [],
         "generate (HTTP stream, parse)": [],
@@ -141,6 +167,7 @@ def _measure(engine: AnswerEngine, url: str, questions: list[str], count: int) -
             continue
         timings = answer.timings
         overhead = total_ms - timings["retrieve_ms"]
+        rows["retrieve (question embedded)"].append(timings["retrieve_ms"] / 1000)
         rows["everything but the model"].append(overhead / 1000)
         rows["generate (HTTP stream, parse)"].append(timings["generate_ms"] / 1000)
         rows["verify"].append(timings["verify_ms"] / 1000)

@@ -7,6 +7,7 @@ precedence; only their declarations live here, beside the core's.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 
@@ -14,6 +15,21 @@ from pydantic import BaseModel, Field, SecretStr, field_validator
 
 SESSION_SECRET_MIN_CHARS = 32
 """The shortest ``LEGALRAG_SESSION_SECRET`` accepted (``openssl rand -hex 32`` gives 64)."""
+
+
+def default_chat_concurrency() -> int:
+    """Two questions per usable core, at least 4.
+
+    A turn's own work (retrieval, verification) is CPU-bound and short; most of its
+    seconds are spent waiting on the model's stream, so two per core keeps the cores busy
+    without queueing questions behind a slow model. Usable cores: this process's CPU
+    affinity (a container's or taskset's share), not the machine's count.
+    """
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not every platform has it
+        cores = os.cpu_count() or 1
+    return max(4, 2 * cores)
 
 
 class ChatFields(BaseModel):
@@ -60,7 +76,16 @@ class ChatFields(BaseModel):
         default=False, description="Send the login cookie over HTTPS only (behind TLS)."
     )
     chat_concurrency: int = Field(
-        default=4, ge=1, description="Questions answered at once per process (Gradio's queue)."
+        default_factory=default_chat_concurrency,
+        ge=1,
+        description="Questions answered at once per process (Gradio's queue); default two "
+        "per core this process may use, at least 4.",
+    )
+    chat_update_interval_s: float = Field(
+        default=0.075,
+        ge=0,
+        description="Least time between two streamed updates of an answer (tokens are "
+        "gathered in between; each update costs the page ~20 ms); 0: every token.",
     )
     chat_rewrite: Literal["auto", "llm", "offline"] = Field(
         default="auto",

@@ -41,6 +41,7 @@ class StoreSettings(SettingsGroup):
     chroma_dir: Path
     chroma_url: str | None
     chroma_auth_token: SecretStr | None
+    chroma_ca_file: Path | None = None
     collection: str
 
     @property

@@ -33,6 +33,14 @@ class ServingFields(BaseModel):
         default=None, ge=8, description="Tokens one input may hold; unset: the model's own."
     )
 
+    # --- the Chroma server over TLS (sky/chroma.yaml: nginx in front of `chroma run`)
+    chroma_ca_file: Path | None = Field(
+        default=None,
+        description="CA certificate(s), PEM, that an https:// LEGALRAG_CHROMA_URL's "
+        "certificate must chain to (a self-signed server's own cert.pem); unset: the "
+        "system's CAs.",
+    )
+
     # --- the HTTP API (app/api/) ----------------------------------------------------
     api_host: str = Field(
         default="127.0.0.1",
@@ -56,6 +64,19 @@ class ServingFields(BaseModel):
         description="SQLAlchemy URL of matters and saved conversations (postgresql://… for "
         "several replicas); unset: SQLite at <data_dir>/legalrag.db.",
     )
+
+    @field_validator("chroma_ca_file", mode="before")
+    @classmethod
+    def _empty_ca_file(cls, value: object) -> object:
+        return None if value == "" else value  # a YAML's empty env means unset
+
+    @field_validator("chroma_ca_file")
+    @classmethod
+    def _check_ca_file(cls, value: Path | None) -> Path | None:
+        # Checked here, not at the first request: a typo would read as "server down".
+        if value is not None and not value.is_file():
+            raise ValueError(f"{value} is not a file")
+        return value
 
     @field_validator("embedding_base_url")
     @classmethod

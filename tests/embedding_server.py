@@ -101,3 +101,15 @@ def start_embedding_server(model: Any) -> tuple[EmbeddingServer, ThreadingHTTPSe
     state.url = f"http://127.0.0.1:{server.server_address[1]}/v1"
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return state, server
+
+
+if __name__ == "__main__":  # in its own process (bench/answer_overhead.py): prints its URL
+    from legalrag.embedding import SentenceTransformerEmbedder
+    from legalrag.privacy import keep_local
+
+    keep_local(hub_needed=False)
+    running, _ = start_embedding_server(
+        SentenceTransformerEmbedder("sentence-transformers/all-MiniLM-L6-v2")
+    )
+    print(running.url, flush=True)
+    threading.Event().wait()

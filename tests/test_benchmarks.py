@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 BENCH = Path(__file__).resolve().parent.parent / "bench"
 
@@ -63,6 +66,17 @@ def test_answer_overhead(tmp_path: Path, sample_index) -> None:
         assert target["met"] == (parts[name]["p95_ms"] <= 50)
 
 
+def test_answer_overhead_through_an_embeddings_endpoint(tmp_path: Path, sample_index) -> None:
+    settings, _ = sample_index
+    figures = _run(
+        "answer_overhead", tmp_path, "--data-dir", str(settings.data_dir), "--embedding-endpoint"
+    )
+    assert figures["embedding"].startswith("endpoint") and figures["answers"] == 5
+    parts = {row["part"]: row for row in figures["rows"]}
+    assert parts["retrieve (question embedded)"]["p50_ms"] > 0
+    assert parts["everything but the model"]["p50_ms"] >= parts["verify"]["p50_ms"] > 0
+
+
 def test_ingest_overhead(tmp_path: Path) -> None:
     figures = _run("ingest_overhead", tmp_path)
     assert figures["records"] == 12 and figures["chunks"] > 12
@@ -98,3 +112,29 @@ def test_ingest_documents(tmp_path: Path) -> None:
     text, scanned = figures["rows"]
     assert text["pages"] == 10 and text["pages_per_s"] > 0
     assert scanned["pages"] == 2 and scanned["mean_ocr_confidence"] > 80
+
+
+def test_api_load(tmp_path: Path, sample_index) -> None:
+    settings, _ = sample_index
+    figures = _run("api_load", tmp_path, "--data-dir", str(settings.data_dir))
+    rows = figures["rows"]
+    assert [row["clients"] for row in rows] == [4, 8]
+    assert all(row["errors"] == 0 and row["requests"] == row["clients"] for row in rows)
+    assert all(0 < row["p50_ms"] <= row["p95_ms"] for row in rows)
+    talk = figures["conversation"]
+    assert talk["answered"] == 4 and talk["alternated"]
+    assert [turn["replica"] for turn in talk["turns"]] == [1, 2, 1, 2]
+    # The follow-up was rewritten on the other replica from the history sent.
+    assert "California" in talk["turns"][1]["searched"]
+
+
+def test_store_write(tmp_path: Path) -> None:
+    # sky/chroma.yaml's proxy is Debian's nginx: .ci/run installs it (CI fails without).
+    if shutil.which("nginx", path=f"{os.environ.get('PATH', '')}:/usr/sbin") is None:
+        if os.environ.get("CI"):
+            pytest.fail("nginx is not installed (apt-get install nginx)")
+        pytest.skip("nginx is not installed (apt-get install nginx)")
+    figures = _run("store_write", tmp_path)
+    rows = figures["rows"]
+    assert [row["writers"] for row in rows] == [1, 1, 4]
+    assert all(row["chunks"] == 512 and row["chunks_per_s"] > 0 for row in rows)

@@ -46,6 +46,7 @@ def backend(sample_index, embedder, fake: FakeLLM, tmp_path_factory) -> ChatBack
             "audit_log": audit,
             "auth": load_settings(auth="lawyer:open-sesame").auth,
             "session_secret": load_settings(session_secret=SECRET).session_secret,
+            "chat_update_interval_s": 0.0,  # one update per token: the streaming is seen
         }
     )
     return ChatBackend(settings, embedder=embedder)
@@ -103,6 +104,27 @@ def test_a_turn_streams_reasoning_then_the_checked_answer(
     assert "A Texas landlord must refund" in steps[-1].export
     # Every source of this turn came from this turn's retrieval, restricted to Texas.
     assert "Texas ·" in steps[-1].sources and "California ·" not in steps[-1].sources
+
+
+def test_streamed_tokens_are_coalesced_into_few_page_updates(
+    backend: ChatBackend, fake: FakeLLM
+) -> None:
+    """With an interval longer than the whole stream, the first token goes out at once
+    and the rest in one update (or none: the checked answer replaces them); each
+    Gradio update costs the page ~20 ms."""
+    reasoning = "Source 1 is the Texas post."
+    fake.script = Script(answer=ANSWER, reasoning=reasoning, chunk_size=2)
+    per_token = _turn(backend, QUESTION, jurisdiction="TX")
+    tokens = (len(ANSWER) + len(reasoning)) // 2
+    assert len(per_token) > tokens  # interval 0 (this module's backend): every token
+
+    turns = ChatTurns(backend)
+    turns.settings = backend.settings.model_copy(update={"chat_update_interval_s": 30.0})
+    steps = list(turns.run(QUESTION, [], None, "TX", None, None, True, "lawyer"))
+    assert len(steps) <= len(per_token) - tokens + 2
+    # Nothing is lost: the same reasoning and checked answer at the end.
+    assert steps[-1].chat[2]["content"] == reasoning
+    assert steps[-1].chat[-1]["content"] == per_token[-1].chat[-1]["content"]
 
 
 def test_hidden_reasoning_is_not_shown(backend: ChatBackend, fake: FakeLLM) -> None:

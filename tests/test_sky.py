@@ -11,7 +11,9 @@ import json
 import os
 import re
 import shlex
+import shutil
 import signal
+import ssl
 import subprocess
 import sys
 import time
@@ -23,7 +25,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import REPO, free_port, make_settings
+from tests.conftest import REPO, free_port, make_retriever, make_settings
 from tests.fake_llm import start_fake_llm
 
 SKY_DIR = REPO / "sky"
@@ -308,13 +310,23 @@ def test_sky_ingest_without_skypilot_names_the_extra(tmp_path: Path) -> None:
 # --- the Chroma server chroma.yaml runs ------------------------------------------------
 
 
-def _wait_ok(url: str, proc: subprocess.Popen, log: Path, timeout: float = 120) -> None:
+def _wait_ok(
+    url: str,
+    proc: subprocess.Popen,
+    log: Path,
+    timeout: float = 120,
+    *,
+    headers: dict[str, str] | None = None,
+    ca_file: Path | None = None,
+) -> None:
     """Until ``url`` answers 200 (a 503 while starting is waited out)."""
     deadline = time.monotonic() + timeout
     last = "no answer"
+    context = ssl.create_default_context(cafile=str(ca_file)) if ca_file else None
     while True:
         try:
-            with urllib.request.urlopen(url, timeout=30) as response:
+            request = urllib.request.Request(url, headers=headers or {})
+            with urllib.request.urlopen(request, timeout=30, context=context) as response:
                 if response.status == 200:
                     return
         except urllib.error.HTTPError as exc:
@@ -336,71 +348,178 @@ def _stop(proc: subprocess.Popen) -> None:
             proc.wait(timeout=30)
 
 
+def _nginx_or_skip() -> None:
+    """chroma.yaml's proxy is Debian's nginx: a skip locally, a failure in CI (.ci/run
+    installs it)."""
+    # Debian puts it in /usr/sbin, not on a plain user's PATH (the YAML adds it).
+    if shutil.which("nginx", path=f"{os.environ.get('PATH', '')}:/usr/sbin") is None:
+        message = "nginx is not installed (apt-get install nginx)"
+        if os.environ.get("CI"):
+            pytest.fail(f"the Chroma proxy test must run in CI: {message}")
+        pytest.skip(message)
+
+
+def _certificates(folder: Path) -> Path:
+    """A CA and a server certificate it signed for 127.0.0.1, as chroma.yaml reads them
+    (cert.pem, key.pem); returns the CA's file, the one the clients trust."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    now = datetime.datetime.now(datetime.UTC)
+
+    def signed(subject, key, issuer, issuer_key, *, ca: bool):
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
+            .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer)]))
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+        )
+        if not ca:
+            names = [x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")]
+            builder = builder.add_extension(x509.SubjectAlternativeName(names), critical=False)
+        return builder.sign(issuer_key, hashes.SHA256())
+
+    ca_key, server_key = (
+        ec.generate_private_key(ec.SECP256R1()),
+        ec.generate_private_key(ec.SECP256R1()),
+    )
+    ca = signed("legalrag test CA", ca_key, "legalrag test CA", ca_key, ca=True)
+    server = signed("legalrag-chroma", server_key, "legalrag test CA", ca_key, ca=False)
+    folder.mkdir(parents=True, exist_ok=True)
+    pem = serialization.Encoding.PEM
+    (folder / "cert.pem").write_bytes(server.public_bytes(pem))
+    (folder / "key.pem").write_bytes(
+        server_key.private_bytes(
+            pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    (folder / "ca.pem").write_bytes(ca.public_bytes(pem))
+    return folder / "ca.pem"
+
+
 @pytest.fixture(scope="module")
-def token_chroma(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
-    """chroma.yaml's `run`, as written, on loopback, HOME in tmp: (url, token)."""
+def token_chroma(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str, Path]]:
+    """chroma.yaml's `run`, as written, on loopback, HOME in tmp: `chroma run` behind
+    nginx (TLS with a certificate of a test CA, the token checked): (url, token, CA file)."""
+    _nginx_or_skip()
     home = tmp_path_factory.mktemp("chroma-home")
-    # The environment `setup` makes: ~/chroma-env/bin/python with chromadb and uvicorn.
+    # The environment `setup` makes: ~/chroma-env/bin/chroma, chromadb's Rust server.
     (home / "chroma-env" / "bin").mkdir(parents=True)
-    shim = home / "chroma-env" / "bin" / "python"
-    shim.write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n')
+    shim = home / "chroma-env" / "bin" / "chroma"
+    shim.write_text(f'#!/bin/sh\nexec "{Path(sys.executable).parent / "chroma"}" "$@"\n')
     shim.chmod(0o755)
+    ca_file = _certificates(home / "tls")
     config = _config("chroma.yaml")
     port = free_port()
-    token = "test-token-5f1c"
-    run = config["run"].replace("--host 0.0.0.0", "--host 127.0.0.1")
-    assert run != config["run"]
-    env = _env({"HOME": str(home), **config["envs"], "CHROMA_PORT": str(port)})
-    env["LEGALRAG_CHROMA_AUTH_TOKEN"] = token
+    token = "test-token-5f1c-0123456789"
+    env = _env({"HOME": str(home), **{k: str(v) for k, v in config["envs"].items()}})
+    env.update(
+        CHROMA_PORT=str(port),
+        CHROMA_BACKEND_PORT=str(free_port()),
+        CHROMA_LISTEN="127.0.0.1",  # the one change from the YAML: loopback only
+        CHROMA_TLS_DIR=str(home / "tls"),
+        LEGALRAG_CHROMA_AUTH_TOKEN=token,
+    )
     log = home / "chroma.log"
     with log.open("w") as out:
         proc = subprocess.Popen(
-            ["bash", "-c", run], env=env, stdout=out, stderr=subprocess.STDOUT,
+            ["bash", "-c", config["run"]], env=env, stdout=out, stderr=subprocess.STDOUT,
             start_new_session=True,
         )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
+    url = f"https://127.0.0.1:{port}"
     try:
-        _wait_ok(f"{url}/api/v2/heartbeat", proc, log)
-        yield url, token
+        _wait_ok(f"{url}/api/v2/heartbeat", proc, log, headers={"X-Chroma-Token": token},
+                 ca_file=ca_file)  # fmt: skip
+        yield url, token, ca_file
     finally:
         _stop(proc)
 
 
-def _status(url: str, headers: dict[str, str]) -> int:
+def _status(url: str, headers: dict[str, str], ca_file: Path | None = None) -> tuple[int, bytes]:
     request = urllib.request.Request(url, headers=headers)
+    context = ssl.create_default_context(cafile=str(ca_file)) if ca_file else None
     try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status
+        with urllib.request.urlopen(request, timeout=10, context=context) as response:
+            return response.status, response.read()
     except urllib.error.HTTPError as exc:
-        return exc.code
+        return exc.code, exc.read()
 
 
-def test_chroma_yaml_server_refuses_requests_without_the_token(
-    token_chroma: tuple[str, str], tmp_path: Path
+def test_chroma_yaml_proxy_refuses_requests_without_the_token(
+    token_chroma: tuple[str, str, Path], tmp_path: Path
 ) -> None:
-    url, token = token_chroma
+    url, token, ca_file = token_chroma
     collections = f"{url}/api/v2/tenants/default_tenant/databases/default_database/collections"
-    assert _status(collections, {}) == 403
-    assert _status(collections, {"X-Chroma-Token": "wrong"}) == 403
-    assert _status(collections, {"X-Chroma-Token": token}) == 200
-    # legalrag's client sends the token from LEGALRAG_CHROMA_AUTH_TOKEN.
+    assert _status(collections, {}, ca_file)[0] == 403
+    assert _status(collections, {"X-Chroma-Token": "wrong"}, ca_file)[0] == 403
+    assert _status(f"{url}/api/v2/heartbeat", {}, ca_file)[0] == 403
+    assert _status(collections, {"X-Chroma-Token": token}, ca_file)[0] == 200
+    # TLS only: plain HTTP on the port gets no Chroma, and a client that does not trust
+    # the CA does not talk to it.
+    assert _status(collections.replace("https://", "http://"), {"X-Chroma-Token": token})[0] == 400
+    with pytest.raises(urllib.error.URLError, match="CERTIFICATE_VERIFY_FAILED"):
+        _status(collections, {"X-Chroma-Token": token})
+    # legalrag's client sends the token from LEGALRAG_CHROMA_AUTH_TOKEN and trusts
+    # LEGALRAG_CHROMA_CA_FILE.
     from legalrag.errors import StoreUnavailableError
     from legalrag.store.chroma import make_client
 
-    client = make_client(make_settings(tmp_path, chroma_url=url, chroma_auth_token=token).store)
-    client.get_or_create_collection("token_check", embedding_function=None)
-    assert "token_check" in [c.name for c in client.list_collections()]
+    def client(**given):
+        return make_client(make_settings(tmp_path, chroma_url=url, **given).store)
+
+    good = client(chroma_auth_token=token, chroma_ca_file=ca_file)
+    good.get_or_create_collection("token_check", embedding_function=None)
+    assert "token_check" in [c.name for c in good.list_collections()]
     with pytest.raises(StoreUnavailableError, match=r"refused .*LEGALRAG_CHROMA_AUTH_TOKEN"):
-        make_client(make_settings(tmp_path, chroma_url=url).store).list_collections()
+        client(chroma_ca_file=ca_file)
     with pytest.raises(StoreUnavailableError, match="refused"):
-        make_client(make_settings(tmp_path, chroma_url=url, chroma_auth_token="wrong").store)
+        client(chroma_auth_token="wrong-token-0123456789", chroma_ca_file=ca_file)
+    with pytest.raises(StoreUnavailableError, match=r"not trusted.*LEGALRAG_CHROMA_CA_FILE"):
+        client(chroma_auth_token=token)
+
+
+def test_chroma_yaml_server_sends_stored_vectors_so_verification_embeds_nothing(
+    token_chroma: tuple[str, str, Path], tmp_path: Path, embedder
+) -> None:
+    """`chroma run` returns the stored vectors through the proxy: the query path gets
+    them back with the hits (the Python server it replaces sent none)."""
+    from legalrag.factory import open_store
+    from legalrag.ingest.run import ingest
+
+    url, token, ca_file = token_chroma
+    settings = make_settings(
+        tmp_path, chroma_url=url, chroma_auth_token=token, chroma_ca_file=ca_file,
+        collection="vectors_check",
+    )  # fmt: skip
+    ingest(settings, limit=8, quiet=True)
+    store = open_store(settings, embedder)
+    hits = store.query(embedder.embed_query("landlord notice"), 4, with_vectors=True)
+    assert len(hits) == 4
+    for hit in hits:
+        assert hit.chunk.vector is not None and len(hit.chunk.vector) == embedder.dimension
+    ids = [hit.chunk.id for hit in hits]
+    assert all(c.vector is not None for c in store.get(ids, with_vectors=True).values())
+    # The retriever hands those vectors on with its passages: verification reads them
+    # instead of embedding the sources.
+    retriever = make_retriever(settings, embedder, relevance_floor=-1.0)
+    passages = retriever.retrieve("landlord notice to end a tenancy").passages
+    assert passages and all(p.vectors and all(v is not None for v in p.vectors) for p in passages)
 
 
 # --- the chat in serve mode --------------------------------------------------------------
 
 
 def test_chat_started_as_serve_yaml_starts_it_is_ready(
-    token_chroma: tuple[str, str], tmp_path: Path, embedder
+    token_chroma: tuple[str, str, Path], tmp_path: Path, embedder
 ) -> None:
     """serve.yaml's envs and chat command, with vLLM played by the loopback fake and
     the index in the token-checking Chroma server; the readiness probe's path answers 200.
@@ -410,10 +529,11 @@ def test_chat_started_as_serve_yaml_starts_it_is_ready(
     """
     from legalrag.ingest.run import ingest
 
-    url, token = token_chroma
+    url, token, ca_file = token_chroma
     index_settings = make_settings(
-        tmp_path / "ingest", chroma_url=url, chroma_auth_token=token, collection="serve_test"
-    )
+        tmp_path / "ingest", chroma_url=url, chroma_auth_token=token, chroma_ca_file=ca_file,
+        collection="serve_test",
+    )  # fmt: skip
     ingest(index_settings, limit=8, quiet=True)
 
     config = _config("serve.yaml")
@@ -423,6 +543,7 @@ def test_chat_started_as_serve_yaml_starts_it_is_ready(
     env.update(
         LEGALRAG_CHROMA_URL=url,
         LEGALRAG_CHROMA_AUTH_TOKEN=token,
+        LEGALRAG_CHROMA_CA_FILE=str(ca_file),
         LEGALRAG_COLLECTION="serve_test",
         LEGALRAG_LLM_BASE_URL=fake.url,
         LEGALRAG_EMBEDDING_MODEL=MINILM,
@@ -438,7 +559,7 @@ def test_chat_started_as_serve_yaml_starts_it_is_ready(
         GRADIO_ANALYTICS_ENABLED="False",
     )
     # The command line exactly as serve.yaml's run has it, its variables filled in.
-    line = _command(config["run"], "legalrag chat")
+    line = _command(config["run"], "legalrag chat").removesuffix("&").strip()
     words = [re.sub(r"\$\{?(\w+)\}?", lambda m: env[m.group(1)], w) for w in shlex.split(line)]
     assert words[:2] == ["legalrag", "chat"]
     log = tmp_path / "chat.log"
@@ -461,6 +582,65 @@ def test_chat_started_as_serve_yaml_starts_it_is_ready(
     finally:
         _stop(proc)
         fake_server.shutdown()
+
+
+VLLM_SHIM = """#!{python}
+# Stands in for `vllm serve`: answers /v1/models on --port, writes its pid, runs until killed.
+import http.server, os, sys
+port = int(sys.argv[sys.argv.index("--port") + 1])
+open(os.path.join(os.environ["HOME"], "vllm.pid"), "w").write(str(os.getpid()))
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200); self.end_headers(); self.wfile.write(b"{{}}")
+    def log_message(self, *args):
+        pass
+http.server.HTTPServer(("127.0.0.1", port), H).serve_forever()
+"""
+
+
+def test_a_serve_replica_stops_when_its_vllm_exits(tmp_path: Path) -> None:
+    """serve.yaml's run with vLLM and the chat played by stand-ins: killing vLLM ends the
+    task with a failure and stops the chat, so SkyServe replaces the replica."""
+    home = tmp_path / "home"
+    for env_dir, name, text in (
+        ("vllm-env", "vllm", VLLM_SHIM.format(python=sys.executable)),
+        ("legalrag-env", "legalrag", '#!/bin/sh\necho $$ > "$HOME/chat.pid"\nexec sleep 600\n'),
+    ):
+        (home / env_dir / "bin").mkdir(parents=True)
+        (home / env_dir / "bin" / name).write_text(text)
+        (home / env_dir / "bin" / name).chmod(0o755)
+    config = _config("serve.yaml")
+    env = _env({"HOME": str(home), **{k: str(v) for k, v in config["envs"].items()}})
+    env.update(VLLM_PORT=str(free_port()), SKYPILOT_NUM_GPUS_PER_NODE="1",
+               LEGALRAG_CHROMA_URL="http://127.0.0.1:9")  # fmt: skip
+    proc = subprocess.Popen(
+        ["bash", "-c", config["run"]], env=env, stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, text=True, start_new_session=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while not (home / "chat.pid").exists():  # the chat starts once vLLM is ready
+            assert proc.poll() is None and time.monotonic() < deadline, proc.stdout.read()
+            time.sleep(0.2)
+        chat_pid = int((home / "chat.pid").read_text())
+        os.kill(int((home / "vllm.pid").read_text()), signal.SIGKILL)  # vLLM dies
+        assert proc.wait(timeout=30) == 1
+        assert "vLLM or the chat exited" in proc.stdout.read()
+        deadline = time.monotonic() + 10
+        while _alive(chat_pid):
+            assert time.monotonic() < deadline, "the chat outlived its vLLM"
+            time.sleep(0.2)
+    finally:
+        _stop(proc)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie (exited, not yet reaped by its parent) counts as gone.
+    return "State:\tZ" not in Path(f"/proc/{pid}/status").read_text()
 
 
 # --- production serving (issue 17): the models and the API as their own services -------

@@ -6,6 +6,7 @@ Nothing here knows which backends run: the factory builds them from the settings
 
 from __future__ import annotations
 
+import logging
 import queue
 import threading
 from collections.abc import Iterator, Sequence
@@ -15,12 +16,15 @@ from legalrag.app.followups import EarlierTurn
 from legalrag.app.generation import AnswerText, Reasoning
 from legalrag.app.questions import clean_question
 from legalrag.app.retrieval import Filters
+from legalrag.errors import BackendError
 
 if TYPE_CHECKING:
     from legalrag.app.answers import Answer, AnswerSource
     from legalrag.app.api.schemas import Message, Search
     from legalrag.app.retrieval import Retriever
     from legalrag.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 def earlier_turns(history: Sequence[Message], limit: int) -> list[EarlierTurn]:
@@ -47,6 +51,13 @@ class AnswerService:
 
         self.settings = settings
         retriever = retriever if retriever is not None else open_retriever(settings)
+        # One retrieval now builds what retrieval loads lazily (the BM25 cache, the
+        # embedder): the first requests, arriving together, would otherwise each race to
+        # build it. A backend down now must not stop the process: /healthz says so.
+        try:
+            retriever.retrieve(settings.health_query, k=1)
+        except BackendError as exc:
+            log.warning("warm-up retrieval failed (%s); /healthz reports it", exc)
         self.engine = make_engine(settings, retriever)
         self.rewriter = make_rewriter(settings, self.engine.generator)
         self.probes = make_probes(settings, retriever)

@@ -29,7 +29,6 @@ from legalrag.app.chat.states import (
     OFFERED,
     WITHHELD,
     TurnOutput,
-    close_reasoning,
     describe_error,
     error_message,
     incomplete,
@@ -39,10 +38,10 @@ from legalrag.app.chat.states import (
     stopped,
     unaudited,
 )
+from legalrag.app.chat.streaming import StreamedMessages, coalesced
 from legalrag.app.chat.view import render_answer, render_sources
 from legalrag.app.citations import split_sentences, strip_markers
 from legalrag.app.followups import EarlierTurn
-from legalrag.app.generation import AnswerText, Finished, Reasoning
 from legalrag.app.retrieval import Filters
 from legalrag.errors import GenerationError
 
@@ -53,7 +52,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SEARCHING_FOR = "Searching for: "
-REASONING_TITLE = "Reasoning"
 
 
 def earlier_turns(history: list[dict[str, Any]]) -> list[EarlierTurn]:
@@ -223,60 +221,41 @@ class ChatTurns:
                 events.put(("error", exc))
 
         threading.Thread(target=work, name="legalrag-answer", daemon=True).start()
-        reasoning: dict[str, Any] | None = None
-        reasoning_started = time.perf_counter()
-        answer_message: dict[str, Any] | None = None
-        raw_parts: list[str] = []
-        while True:
-            kind, item = events.get()
-            if kind == "error" and isinstance(item, GenerationError):
-                final, offline = yield from self._model_failed(
-                    chat,
-                    item,
-                    answer_message,
-                    "".join(raw_parts),
-                    question=question,
-                    standalone=standalone,
-                    turn=turn,
-                    filters=filters,
-                    k=k,
-                    sources_html=sources_html,
-                )
-                return final, offline, str(item)
-            if kind == "error":
-                raise item
-            if kind == "done":
-                break
-            if isinstance(item, Reasoning) and show_reasoning:
-                if reasoning is None:
-                    reasoning = {
-                        "role": "assistant",
-                        "content": "",
-                        "metadata": {"title": REASONING_TITLE, "status": "pending"},
-                    }
-                    chat.append(reasoning)
-                reasoning["content"] += item.text
+        streamed = StreamedMessages(chat, show_reasoning)
+        answer: Answer | None = None
+        for batch in coalesced(events, self.settings.chat_update_interval_s):
+            changed = False
+            for kind, item in batch:
+                if kind == "error" and isinstance(item, GenerationError):
+                    final, offline = yield from self._model_failed(
+                        chat,
+                        item,
+                        streamed.answer,
+                        streamed.raw,
+                        question=question,
+                        standalone=standalone,
+                        turn=turn,
+                        filters=filters,
+                        k=k,
+                        sources_html=sources_html,
+                    )
+                    return final, offline, str(item)
+                if kind == "error":
+                    raise item
+                if kind == "done":
+                    answer = item
+                else:
+                    changed = streamed.add(item) or changed
+            if changed and answer is None:  # one page update per batch of tokens
                 yield TurnOutput(chat, None, None, None)
-            elif isinstance(item, AnswerText):
-                raw_parts.append(item.text)
-                if answer_message is None:
-                    if reasoning is not None:
-                        close_reasoning(reasoning, reasoning_started)
-                    answer_message = {"role": "assistant", "content": ""}
-                    chat.append(answer_message)
-                answer_message["content"] = escape("".join(raw_parts), quote=False)
-                yield TurnOutput(chat, None, None, None)
-            elif isinstance(item, Finished) and reasoning is not None:
-                close_reasoning(reasoning, reasoning_started)
-        answer = item
-        raw = "".join(raw_parts).strip()
-        if reasoning is not None:
-            close_reasoning(reasoning, reasoning_started)
+        assert answer is not None  # coalesced() ends with "done" when nothing failed
+        raw = streamed.raw.strip()
+        streamed.close()
         final = {"role": "assistant", "content": render_answer(raw, answer, turn=turn)}
-        if answer_message is None:
+        if streamed.answer is None:
             chat.append(final)
         else:
-            chat[chat.index(answer_message)] = final
+            chat[chat.index(streamed.answer)] = final
         shown = self._shown(chat, answer, raw, question=question, standalone=standalone, turn=turn)
         return stacked(shown, sources_html), answer, None
 

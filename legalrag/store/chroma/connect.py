@@ -23,12 +23,17 @@ def make_client(settings: StoreSettings) -> ClientAPI:
     from chromadb import errors as chroma_errors
     from chromadb.config import Settings as ChromaSettings
 
-    chroma_settings = ChromaSettings(anonymized_telemetry=False)
     if settings.chroma_url is None:
         settings.chroma_dir.mkdir(parents=True, exist_ok=True)
-        return chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
+        return chromadb.PersistentClient(
+            path=str(settings.chroma_dir), settings=ChromaSettings(anonymized_telemetry=False)
+        )
     url = urlsplit(settings.chroma_url)
     ssl = url.scheme == "https"
+    # httpx's verify: the given CA file (a self-signed proxy's certificate), else the
+    # system's CAs. Never off: the token would go to whoever answers.
+    verify = str(settings.chroma_ca_file) if ssl and settings.chroma_ca_file else None
+    chroma_settings = ChromaSettings(anonymized_telemetry=False, chroma_server_ssl_verify=verify)
     headers = {}
     if settings.chroma_auth_token is not None:
         headers["x-chroma-token"] = settings.chroma_auth_token.get_secret_value()
@@ -48,10 +53,31 @@ def make_client(settings: StoreSettings) -> ClientAPI:
             "check LEGALRAG_CHROMA_AUTH_TOKEN"
         ) from None
     except Exception as exc:  # chromadb raises several types for a dead server
+        if untrusted_certificate(exc):
+            raise StoreUnavailableError(
+                f"the Chroma server at {settings.chroma_url} is not trusted: its TLS "
+                "certificate does not chain to a trusted CA; set LEGALRAG_CHROMA_CA_FILE "
+                "to the CA's certificate (a self-signed server's own cert.pem)"
+            ) from None
         raise StoreUnavailableError(
             f"the Chroma server at {settings.chroma_url} is not reachable: {exc}"
         ) from None
     return client
+
+
+def untrusted_certificate(exc: BaseException) -> bool:
+    """True when ``exc`` wraps a failed TLS certificate check (chromadb hides the
+    cause behind 'Could not connect to a Chroma server')."""
+    import ssl
+
+    seen: BaseException | None = exc
+    for _ in range(10):  # a bounded walk: chains can loop through __context__
+        if seen is None:
+            return False
+        if isinstance(seen, ssl.SSLCertVerificationError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def lock_embedded(settings: StoreSettings) -> IO[bytes]:
