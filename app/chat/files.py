@@ -134,10 +134,12 @@ class Uploads:
 
     def of_source(self, source: AnswerSource) -> Upload | None:
         """The upload a source's chunk was cut from, or None when it is not one."""
-        if source.source != UPLOAD_SOURCE:
-            return None
         parts = (source.document_id or "").split("/")
-        return self.get(parts[1]) if len(parts) >= 3 and parts[0] == "upload" else None
+        if len(parts) < 3 or parts[0] != "upload":
+            return None
+        upload = self.get(parts[1])
+        # The id is the upload's own (not a file of another source named alike).
+        return upload if upload is not None and upload.document_id == source.document_id else None
 
     def finish(self, upload: Upload) -> Upload:
         """Record ``upload`` in its partial folder and rename that into place."""
