@@ -163,7 +163,9 @@ def build_app(settings: Settings, backend: ChatBackend) -> ChatApp:
         theme=theme,
         css=static_text("chat.css") + static_text("upload.css"),
         # The click handler that shows a citation's span (see view.py's cite ids).
-        head=f"<script>\n{static_text('chat.js')}\n{static_text('upload.js')}</script>\n",
+        head="<script>\n"
+        + "\n".join(static_text(name) for name in ("chat.js", "upload.js", "phone.js"))
+        + "</script>\n",
         server_name=settings.chat_host,
         server_port=settings.chat_port,
         # Gradio takes no files (RefuseUploads answers first; this is Gradio's own cap):

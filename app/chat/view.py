@@ -315,7 +315,8 @@ def _card(
         f"{link}</div>"
         f'<div class="source-meta">{meta}{warned}</div>{figure}'
         f'<details class="scores"><summary>Scores</summary>{score}</details>'
-        f'<div class="source-text">{text}</div></div>'
+        # Focusable: a long source scrolls inside its card, and a keyboard must reach it.
+        f'<div class="source-text" tabindex="0">{text}</div></div>'
     )
 
 
