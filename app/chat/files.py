@@ -159,9 +159,9 @@ def add_file_routes(app: FastAPI, uploads: Uploads) -> None:
     page its link's ``#page=N`` names)."""
     from fastapi.responses import FileResponse, PlainTextResponse
 
-    @app.get("/files/{upload_id}", include_in_schema=False)
-    def original(upload_id: str) -> Any:
-        upload = uploads.get(upload_id)
+    @app.get("/files/{file_id}", include_in_schema=False)
+    def original(file_id: str) -> Any:
+        upload = uploads.get(file_id)
         if upload is None or not upload.path.is_file():
             return PlainTextResponse("No such document.", status_code=404)
         return FileResponse(

@@ -187,9 +187,9 @@ def add_page_routes(app: FastAPI, uploads: Uploads) -> None:
     """``GET /pages/<id>/<n>.png``: one page of an uploaded PDF, behind the login."""
     from fastapi.responses import FileResponse, PlainTextResponse
 
-    @app.get("/pages/{upload_id}/{name}", include_in_schema=False)
-    def page(upload_id: str, name: str) -> Any:
-        upload = uploads.get(upload_id)
+    @app.get("/pages/{file_id}/{name}", include_in_schema=False)
+    def page(file_id: str, name: str) -> Any:
+        upload = uploads.get(file_id)
         number = name.removesuffix(".png")
         if upload is None or not name.endswith(".png") or not number.isdigit():
             return PlainTextResponse("No such page.", status_code=404)
