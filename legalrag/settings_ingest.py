@@ -1,4 +1,5 @@
-"""The settings of ingest's document readers (OCR), declared apart.
+"""The settings of ingest's document readers (OCR) and of the documents the chat
+adds (types, size), declared apart.
 
 :class:`~legalrag.settings.Settings` inherits these fields, read from the same
 ``LEGALRAG_*`` variables, TOML keys and flags as every other setting;
