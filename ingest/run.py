@@ -53,13 +53,7 @@ def open_source(
     if path is not None:
         if source not in (None, Source.sample):
             raise SourceError("give either a PATH or --source, not both")
-        options = ReadOptions(
-            max_chars=settings.max_document_chars,
-            ocr=settings.ocr,
-            ocr_language=settings.ocr_language,
-            ocr_min_confidence=settings.ocr_min_confidence,
-            ocr_dpi=settings.ocr_dpi,
-        )
+        options = read_options(settings)
         return read_path(path, max_chars=settings.max_document_chars, options=options)
     if source == Source.pile_of_law:
         return read_pile_of_law(
@@ -69,6 +63,27 @@ def open_source(
             max_chars=settings.max_document_chars,
         )
     return read_sample(max_chars=settings.max_document_chars)
+
+
+def read_options(settings: Settings) -> ReadOptions:
+    """What the document readers need of the settings (OCR, the size limit)."""
+    return ReadOptions(
+        max_chars=settings.max_document_chars,
+        ocr=settings.ocr,
+        ocr_language=settings.ocr_language,
+        ocr_min_confidence=settings.ocr_min_confidence,
+        ocr_dpi=settings.ocr_dpi,
+    )
+
+
+def make_chunker(settings: Settings, embedder: Embedder) -> Chunker:
+    """The chunker of the settings, counting ``embedder``'s tokens."""
+    return Chunker(
+        embedder.count_tokens,
+        chunk_size=settings.chunk_size,
+        chunk_overlap=settings.chunk_overlap,
+        max_tokens=embedder.max_tokens,
+    )
 
 
 def _count_lines(path: Path) -> int:
@@ -151,12 +166,7 @@ def _run(
 ) -> IngestReport:
     from legalrag.factory import make_summariser
 
-    chunker = Chunker(
-        embedder.count_tokens,
-        chunk_size=settings.chunk_size,
-        chunk_overlap=settings.chunk_overlap,
-        max_tokens=embedder.max_tokens,
-    )
+    chunker = make_chunker(settings, embedder)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     with IngestProgress(quiet=quiet, console=console, documents_total=documents_total) as progress:
         ingestor = Ingestor(

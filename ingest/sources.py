@@ -233,6 +233,18 @@ def read_path(path: Path, *, max_chars: int, options: ReadOptions | None = None)
     return _read_folder(path, options=chosen)
 
 
+DOCUMENT_SUFFIXES = TEXT_SUFFIXES + READER_SUFFIXES
+"""The file types that hold one document each (a JSONL file holds many records)."""
+
+
+def read_document(path: Path, *, document_id: str, source: str, options: ReadOptions) -> Item:
+    """One file of :data:`DOCUMENT_SUFFIXES` as its one document, or why not."""
+    if path.suffix.lower() not in DOCUMENT_SUFFIXES:
+        known = ", ".join(DOCUMENT_SUFFIXES)
+        return Rejected(shown_path(path), f"unsupported file type {path.suffix!r}: give {known}")
+    return next(_read_file(path, document_id, source, options))
+
+
 def _read_file(path: Path, document_id: str, source: str, options: ReadOptions) -> Iterator[Item]:
     """One file's records, by its type (the one place a type picks a reader)."""
     suffix = path.suffix.lower()

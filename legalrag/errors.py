@@ -60,6 +60,11 @@ class SourceError(UsageError):
     """An ingest source that cannot be read: a missing path, an unknown source."""
 
 
+class FileRejectedError(SourceError):
+    """A file that cannot be indexed (encrypted, corrupt, empty, of an unread type): the
+    reader's reason."""
+
+
 class DatasetError(UsageError):
     """An evaluation question set that cannot be read."""
 

@@ -10,11 +10,14 @@ here.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from legalrag.errors import TokenizerError
 
 if TYPE_CHECKING:
+    from contextlib import AbstractContextManager
+
     from legalrag.app.engine import AnswerEngine
     from legalrag.app.followups import QuestionRewriter
     from legalrag.app.generation import Generator
@@ -22,6 +25,7 @@ if TYPE_CHECKING:
     from legalrag.app.retrieval import Retriever
     from legalrag.app.support_check import SupportChecker
     from legalrag.embedding import Embedder
+    from legalrag.ingest.single import FileIngested, Step
     from legalrag.settings import Settings
     from legalrag.store import ChunkStore, ModelStamp
 
@@ -245,3 +249,34 @@ def make_probes(settings: Settings, retriever: Retriever) -> dict[str, Callable[
 
         probes["model"] = model
     return probes
+
+
+def ingest_file(
+    settings: Settings,
+    path: Path,
+    *,
+    document_id: str,
+    source: str,
+    embedder: Embedder | None = None,
+    title: str = "",
+    on_step: Step | None = None,
+    read_lock: AbstractContextManager[Any] | None = None,
+) -> FileIngested:
+    """One file into the configured index, all or nothing (ingest's entry for an edge
+    that adds a document, such as the chat's upload: the edges reach ingest here).
+
+    ``embedder``: the process's own (the chat's retriever's), else loaded here. Raises
+    :class:`~legalrag.errors.FileRejectedError` with the reader's reason.
+    """
+    from legalrag.ingest.single import ingest_file as ingest_one
+
+    return ingest_one(
+        settings,
+        path,
+        document_id=document_id,
+        source=source,
+        embedder=embedder if embedder is not None else make_embedder(settings),
+        title=title,
+        on_step=on_step,
+        read_lock=read_lock,
+    )

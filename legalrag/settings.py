@@ -32,7 +32,7 @@ from legalrag.settings_groups import (
     RetrievalSettings,
     StoreSettings,
 )
-from legalrag.settings_ingest import ReaderFields
+from legalrag.settings_ingest import ReaderFields, UploadFields
 from legalrag.settings_serving import ServingFields
 
 CONFIG_ENV_VAR = "LEGALRAG_CONFIG"
@@ -48,7 +48,7 @@ def default_data_dir() -> Path:
     return Path(platformdirs.user_data_dir("legalrag", appauthor=False))
 
 
-class Settings(BaseSettings, ChatFields, EvalFields, ReaderFields, ServingFields):
+class Settings(BaseSettings, ChatFields, EvalFields, ReaderFields, ServingFields, UploadFields):
     """Every setting legalrag reads, in one place (the chat's and eval's fields are
     declared in :mod:`legalrag.settings_edges`, the document readers' in
     :mod:`legalrag.settings_ingest`)."""

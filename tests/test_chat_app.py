@@ -427,7 +427,9 @@ def test_an_answer_whose_audit_line_fails_at_the_end_is_taken_off_the_page(
     assert "The answer was withheld because it could not be audited" in final.chat[-1]["content"]
     assert all("A Texas landlord" not in str(m["content"]) for m in final.chat)
     assert all((m.get("metadata") or {}).get("title") != "Reasoning" for m in final.chat)
-    assert final.sources is None and final.export == ""
+    # Its sources (shown early, as retrieval ended) go too: a box says why there are none.
+    assert "The answer was withheld" in final.sources and 'id="src-' not in final.sources
+    assert final.export == ""
     assert own.audit.problem() is not None  # /healthz says so too
     logs.unlink()
     logs.mkdir()

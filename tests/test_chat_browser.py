@@ -91,8 +91,11 @@ def served(sample_index, embedder, tmp_path_factory) -> Iterator[Served]:
 
     fake, llm_server = start_fake_llm()
     settings, _ = sample_index
+    # A copy: a document is added from the page (the session's index stays read only).
+    data_dir = tmp_path_factory.mktemp("browser-index") / "data"
+    shutil.copytree(settings.data_dir, data_dir)
     settings = chat_settings(
-        settings,
+        settings.model_copy(update={"data_dir": data_dir}),
         llm_url=fake.url,
         auth=f"{USER}:{PASSWORD}",
         secret="browser-test-secret-" + "b" * 32,
@@ -324,20 +327,133 @@ def test_the_answered_page_has_no_serious_accessibility_violations(served: Serve
     served.fake.script = Script(answer=FLIPPED, reasoning="Texas.")
     _ask(page, QUESTION)
     page.locator("#chat .checks").wait_for(timeout=60_000)
-    page.add_script_tag(path=str(AXE))
-    result = page.evaluate(
-        """async () => await axe.run(document, {runOnly: {type: 'tag',
-            values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa']}})"""
-    )
-    serious = [
-        (v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
-        for v in result["violations"]
-        if v["impact"] in ("serious", "critical")
-    ]
+    serious = _serious_violations(page)
     assert serious == [], "\n".join(map(str, serious))
     assert page.locator("h1").count() == 1
     names = page.locator("#chat [aria-label]").evaluate_all(
         "els => els.map(e => e.getAttribute('aria-label'))"
     )
     assert not [n for n in names if "<" in n], "no raw HTML in an accessible name"
+    page.close()
+
+
+def _serious_violations(page) -> list:
+    """axe-core's serious and critical findings (WCAG 2.2 AA rules) on the page now."""
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate(
+        """async () => await axe.run(document, {runOnly: {type: 'tag',
+            values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa']}})"""
+    )
+    return [
+        (v["id"], v["impact"], [(n["target"], n.get("failureSummary")) for n in v["nodes"]][:3])
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+def test_a_tapped_citation_on_a_phone_opens_its_source_in_place(served: Served, browser) -> None:
+    from playwright.sync_api import expect
+
+    page = browser.new_page(viewport={"width": 390, "height": 844}, has_touch=True)
+    page.goto(served.url)
+    page.fill("#username", USER)
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.locator("#question textarea").wait_for()
+    served.fake.script = Script(answer=ANSWER, reasoning="Texas.")
+    _ask(page, QUESTION)
+    page.locator("#chat .checks").wait_for(timeout=60_000)
+    marker = page.locator("#chat a.cite", has_text="[1]").first
+    marker.scroll_into_view_if_needed()
+    sources_top = page.locator("#sources").evaluate("el => el.getBoundingClientRect().top")
+    before = page.evaluate("window.scrollY")
+    marker.tap()
+    sheet = page.locator("#cite-sheet")
+    expect(sheet).to_be_visible()
+    expect(sheet.locator("mark.span.active")).to_be_in_viewport()
+    assert sources_top > 844  # the sources column is below the screen: the sheet is needed
+    assert abs(page.evaluate("window.scrollY") - before) < 50  # the page did not jump
+    # The sheet's copy of the card adds no id the page already has.
+    assert sheet.locator(".sheet-body [id]").count() == 0
+    if AXE.exists():
+        serious = _serious_violations(page)
+        assert serious == [], "\n".join(map(str, serious))
+    sheet.get_by_role("button", name="Close").tap()
+    expect(sheet).to_be_hidden()
+    page.close()
+
+
+LEASE_QUESTION = (
+    "How much notice must the tenant give before vacating the Zephyrine Wharf premises?"
+)
+LEASE_NOTICE = (
+    "The tenant must give the landlord ninety days of written notice before vacating "
+    "the Zephyrine Wharf premises."
+)
+
+
+def test_a_document_added_from_the_page_is_cited_with_its_page(
+    served: Served, browser, tmp_path
+) -> None:
+    """Last in the file: the document it adds stays in this module's index."""
+    from playwright.sync_api import expect
+
+    from tests.document_files import text_pdf
+
+    pdf = text_pdf(
+        tmp_path / "Zephyrine lease.pdf",
+        [
+            ["1. Premises", "This lease covers the Zephyrine Wharf warehouse, unit 4."],
+            ["2. Notice", LEASE_NOTICE],
+        ],
+    )
+    page = _signed_in(browser, served)
+    # A file of a type the chat does not take, dropped on the zone: refused at once.
+    page.evaluate(
+        """() => {
+          const data = new DataTransfer();
+          data.items.add(new File(['MZ'], 'tool.exe'));
+          const zone = document.getElementById('upload-zone');
+          zone.dispatchEvent(new DragEvent('dragover', {bubbles: true, dataTransfer: data}));
+          zone.dispatchEvent(new DragEvent('drop', {bubbles: true, dataTransfer: data}));
+        }"""
+    )
+    expect(page.locator("#upload-message")).to_contain_text("not a type the chat takes")
+    # The progress bar's values, recorded as they change.
+    page.evaluate(
+        """() => { window.__bar = []; const bar = document.getElementById('upload-progress');
+          new MutationObserver(() => window.__bar.push([bar.hidden, bar.value])).observe(
+            bar, {attributes: true}); }"""
+    )
+    page.locator("#upload-input").set_input_files(str(pdf))
+    expect(page.locator("#upload-message")).to_contain_text(
+        "Added “Zephyrine lease.pdf” (2 pages", timeout=120_000
+    )
+    bar = page.evaluate("window.__bar")
+    assert any(not hidden and 0 < value < 100 for hidden, value in bar), bar
+    expect(page.locator("#upload-progress")).to_be_hidden()
+
+    found = served.backend.retriever.retrieve(LEASE_QUESTION, k=5).passages
+    marker = next(i for i, p in enumerate(found, 1) if p.document_id.startswith("upload/"))
+    upload_id = found[marker - 1].document_id.split("/")[1]
+    served.fake.script = Script(answer=f"{LEASE_NOTICE} [{marker}]", reasoning="The lease.")
+    _ask(page, LEASE_QUESTION)
+    page.locator("#chat .checks").wait_for(timeout=60_000)
+    page.locator("#chat a.cite", has_text=f"[{marker}]").first.click()
+    card = page.locator(f"#src-1-{marker}")
+    figure = card.locator('.page-view[data-page="2"]')
+    expect(figure).to_be_visible()
+    image = figure.locator("img")
+    expect(image).to_have_attribute("src", f"pages/{upload_id}/2.png")
+    image.scroll_into_view_if_needed()
+    page.wait_for_function(
+        "img => img.complete && img.naturalWidth > 0", arg=image.element_handle()
+    )
+    expect(figure.locator(".page-mark").first).to_be_visible()
+    link = figure.get_by_role("link", name="Open the original at p. 2")
+    expect(link).to_have_attribute("href", f"files/{upload_id}#page=2")
+    page.mouse.move(0, 0)  # the clicked marker's hover style is not what axe should judge
+    if AXE.exists():
+        serious = _serious_violations(page)
+        assert serious == [], "\n".join(map(str, serious))
     page.close()

@@ -15,6 +15,7 @@ import gradio as gr
 
 from legalrag.app.chat.options import k_limit
 from legalrag.app.chat.turns import ChatTurns, handler, stopped
+from legalrag.app.chat.upload import upload_panel
 from legalrag.app.chat.view import LEGEND, NOT_LEGAL_ADVICE, SAMPLE_BANNER
 
 if TYPE_CHECKING:
@@ -100,6 +101,7 @@ def chat_column(backend: ChatBackend) -> ChatColumn:
         ask = gr.Button("Ask", variant="primary", scale=1, min_width=80, elem_id="ask")
         stop = gr.Button("Stop", variant="secondary", scale=1, min_width=80, elem_id="stop")
         clear = gr.Button("Clear", variant="secondary", scale=1, min_width=80, elem_id="clear")
+    gr.HTML(upload_panel(backend.settings), elem_id="upload")  # static/upload.js sends it
     gr.HTML(LEGEND, elem_id="legend")
     # Read by static/chat.js (a class on the page), never sent to the server.
     gr.Checkbox(value=False, label="Hide flagged sentences", elem_id="hide-flagged")

@@ -4,8 +4,9 @@
 it): 200 with a small JSON only when the index opens, a real retrieval works and
 the audit log can be written, 503 with the reason otherwise; its probe is kept a
 few seconds (:mod:`.health`). Everything else sits behind the login when
-``LEGALRAG_AUTH`` names users (:mod:`.login`). No route takes a file: the chat has
-no upload component, so Gradio's upload routes are refused before Gradio sees them.
+``LEGALRAG_AUTH`` names users (:mod:`.login`). One route takes a file, the chat's own
+``POST /documents`` (:mod:`.upload`: its types, its size limit, a raw body); Gradio's
+upload routes, and any multipart body, are refused before Gradio sees them.
 """
 
 from __future__ import annotations
@@ -139,6 +140,10 @@ def build_app(settings: Settings, backend: ChatBackend) -> ChatApp:
         secret, shared = session_secret(settings)
         wall = add_login(app, users, settings, secret, open_paths=(HEALTH_PATH,))
 
+    from legalrag.app.chat.upload import add_document_routes
+
+    # Before Gradio's mount at /, so these paths are the chat's own.
+    add_document_routes(app, backend, wall.user if wall is not None else lambda _: None)
     blocks = build_blocks(backend, signed_in=users is not None)
     theme = gr.themes.Default(
         # System fonts: the page must not fetch fonts from the internet.
@@ -156,12 +161,15 @@ def build_app(settings: Settings, backend: ChatBackend) -> ChatApp:
         mcp_server=False,
         show_error=False,
         theme=theme,
-        css=static_text("chat.css"),
+        css=static_text("chat.css") + static_text("upload.css"),
         # The click handler that shows a citation's span (see view.py's cite ids).
-        head=f"<script>\n{static_text('chat.js')}</script>\n",
+        head="<script>\n"
+        + "\n".join(static_text(name) for name in ("chat.js", "upload.js", "phone.js"))
+        + "</script>\n",
         server_name=settings.chat_host,
         server_port=settings.chat_port,
-        # The chat takes no files (RefuseUploads answers first; this is Gradio's own cap).
+        # Gradio takes no files (RefuseUploads answers first; this is Gradio's own cap):
+        # documents come through the chat's own route (upload.py).
         max_file_size=0,
         # Gradio's app would serve FastAPI's schema of every route at /openapi.json.
         app_kwargs={"openapi_url": None, "docs_url": None, "redoc_url": None},

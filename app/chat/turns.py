@@ -16,15 +16,16 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Generator, Iterator
-from datetime import UTC, datetime
 from html import escape
 from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 
 from legalrag.app.audit import audit_record
-from legalrag.app.chat.export import answer_markdown
+from legalrag.app.chat.files import Uploads
 from legalrag.app.chat.options import check_history, check_options, check_question
+from legalrag.app.chat.pages import page_views
+from legalrag.app.chat.shown import SourcesView, no_sources
 from legalrag.app.chat.states import (
     OFFERED,
     WITHHELD,
@@ -39,8 +40,8 @@ from legalrag.app.chat.states import (
     unaudited,
 )
 from legalrag.app.chat.streaming import StreamedMessages, coalesced
-from legalrag.app.chat.view import render_answer, render_sources
-from legalrag.app.citations import split_sentences, strip_markers
+from legalrag.app.chat.view import render_answer
+from legalrag.app.citations import strip_markers
 from legalrag.app.followups import EarlierTurn
 from legalrag.app.retrieval import Filters
 from legalrag.errors import GenerationError
@@ -74,6 +75,8 @@ class ChatTurns:
     def __init__(self, backend: ChatBackend) -> None:
         self.backend = backend
         self.settings = backend.settings
+        pages = page_views(Uploads.of(backend.settings.data_dir))
+        self.shown = SourcesView(self.settings.chat_source_max_age_years, pages)
 
     def run(
         self,
@@ -154,6 +157,9 @@ class ChatTurns:
                         metadata["status"] = "done"
             chat.append(error_message(error))
             final = TurnOutput(chat, None, None, None)
+            if accepted:  # no earlier sources left on top as if they were this answer's
+                why = f"This question failed: {error}"
+                final = TurnOutput(chat, no_sources(sources_html, question, why), "", None)
         if accepted and audit.enabled:  # written before the last step is shown
             timings["total_ms"] = round(1000 * (time.perf_counter() - started), 1)
             failure = audit.write(
@@ -177,6 +183,8 @@ class ChatTurns:
                     answered=answered,
                     asked=asked,
                 )
+                if audit.required and answered:  # this answer's sources go with it
+                    final.sources = no_sources(sources_html, question, "The answer was withheld.")
         yield final
 
     def _searching(
@@ -214,7 +222,11 @@ class ChatTurns:
         def work() -> None:
             try:
                 result = engine.answer(
-                    standalone, filters=filters, k=k, on_event=lambda e: events.put(("event", e))
+                    standalone,
+                    filters=filters,
+                    k=k,
+                    on_event=lambda e: events.put(("event", e)),
+                    on_sources=lambda found: events.put(("sources", found)),
                 )
                 events.put(("done", result))
             except Exception as exc:  # handed to the page's thread, which shows it
@@ -244,6 +256,10 @@ class ChatTurns:
                     raise item
                 if kind == "done":
                     answer = item
+                elif kind == "sources":  # shown before the model writes a word (issue 16)
+                    turn_of = {"question": question, "standalone": standalone, "turn": turn}
+                    early = self.shown.early(item, sources_html, **turn_of)
+                    yield TurnOutput(chat, early, None, None)
                 else:
                     changed = streamed.add(item) or changed
             if changed and answer is None:  # one page update per batch of tokens
@@ -270,22 +286,9 @@ class ChatTurns:
         turn: int,
     ) -> TurnOutput:
         """The turn's last step: ``chat`` as it is, this answer's sources and export."""
-        sentences = [strip_markers(s.text) for s in split_sentences(raw)] if raw else []
-        sources = render_sources(
-            answer,
-            turn=turn,
-            question=question,
-            standalone=standalone,
-            sentences=sentences,
-            max_age_years=self.settings.chat_source_max_age_years,
+        return self.shown.final(
+            chat, answer, raw, question=question, standalone=standalone, turn=turn
         )
-        export = answer_markdown(
-            answer,
-            question=question,
-            standalone=standalone,
-            when=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        )
-        return TurnOutput(chat, sources, export, None)
 
     def _model_failed(
         self,

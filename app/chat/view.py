@@ -18,6 +18,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from html import escape
+from typing import TYPE_CHECKING
 
 from legalrag.app.answers import Answer, AnswerSource
 from legalrag.app.chat.cards import (
@@ -29,6 +30,9 @@ from legalrag.app.chat.cards import (
 from legalrag.app.chat.verdicts import LOOKS, checks_line, legend_html, marker_html, verdict_of
 from legalrag.app.citations import Citation, marker_groups, split_sentences, strip_markers
 from legalrag.app.claims import SUPPORTED
+
+if TYPE_CHECKING:
+    from legalrag.app.chat.pages import PageView
 
 NOT_LEGAL_ADVICE = (
     "legalrag finds and cites sources; it is not legal advice and does not replace a lawyer's "
@@ -262,8 +266,10 @@ def _card(
     sentences: Sequence[str],
     max_age_years: int,
     today: date,
+    page_view: PageView | None = None,
 ) -> str:
-    """One source: type badge, jurisdiction, date and its warnings, what cites it, text."""
+    """One source: type badge, jurisdiction, date and its warnings, what cites it, text
+    (and, for an uploaded paged document, the cited page: :mod:`.pages`)."""
     number = source.marker
     url = _url(source.url)
     title = escape(source.title or source.document_id or "(untitled)")
@@ -300,14 +306,17 @@ def _card(
         for c in answer.citations
         if c.valid and c.source_id == source.id and verdict_of(c) != SUPPORTED
     }
-    text = highlight(source.text, cited_spans(answer, source, turn), failed)
+    spans = cited_spans(answer, source, turn)
+    text = highlight(source.text, spans, failed)
+    figure = page_view(source, [(start, end) for start, end, _ in spans]) if page_view else ""
     return (
         f'<div class="source" id="src-{turn}-{number}" data-type="{kind}">'
         f'<div class="source-head"><b>[{number}]</b> <span class="badge">{kind}</span> '
         f"{link}</div>"
-        f'<div class="source-meta">{meta}{warned}</div>'
+        f'<div class="source-meta">{meta}{warned}</div>{figure}'
         f'<details class="scores"><summary>Scores</summary>{score}</details>'
-        f'<div class="source-text">{text}</div></div>'
+        # Focusable: a long source scrolls inside its card, and a keyboard must reach it.
+        f'<div class="source-text" tabindex="0">{text}</div></div>'
     )
 
 
@@ -320,8 +329,10 @@ def render_sources(
     sentences: list[str],
     max_age_years: int = 5,
     today: date | None = None,
+    page_view: PageView | None = None,
 ) -> str:
-    """The sources column for one turn: every retrieved passage and what cites it."""
+    """The sources column for one turn: every retrieved passage and what cites it
+    (``page_view``: the cited page of an uploaded document, :mod:`.pages`)."""
     sources = answer.sources
     heading = escape(question, quote=False)
     searched = (
@@ -337,6 +348,7 @@ def render_sources(
             sentences=sentences,
             max_age_years=max_age_years,
             today=today or date.today(),
+            page_view=page_view,
         )
         for source in sources
     ]

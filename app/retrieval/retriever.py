@@ -74,6 +74,13 @@ class Retriever:
             self._bm25 = self._bm25_factory()
         return self._bm25
 
+    def reload_bm25(self) -> None:
+        """Rebuild the BM25 index from the store now (after documents were added to it:
+        the next question must find them). A question already running keeps the index
+        it began with."""
+        if self._bm25_factory is not None:
+            self._bm25 = self._bm25_factory()
+
     def retrieve(
         self,
         question: str,
