@@ -164,10 +164,16 @@ class ConversationStore:
         return row
 
     def save_turn(
-        self, owner: str, conversation_id: str | None, turn: SavedTurn, *, matter: str = ""
+        self,
+        owner: str,
+        conversation_id: str | None,
+        turn: SavedTurn,
+        *,
+        matter: str | None = None,
     ) -> str:
         """Append ``turn`` to the owner's conversation (a new one when ``conversation_id``
-        is None, titled after its question); returns the conversation's id."""
+        is None, titled after its question); returns the conversation's id. ``matter``
+        (None: leave it) becomes the conversation's matter."""
         now = _now()
         with self._sessions.begin() as session:
             if conversation_id is None:
@@ -177,7 +183,7 @@ class ConversationStore:
                     title=_clean(
                         default_title(turn.question), what="title", limit=MAX_TITLE, empty_ok=False
                     ),
-                    matter=_clean(matter, what="matter", limit=MAX_MATTER, empty_ok=True),
+                    matter=_clean(matter or "", what="matter", limit=MAX_MATTER, empty_ok=True),
                     created_at=now,
                     updated_at=now,
                 )
@@ -190,6 +196,8 @@ class ConversationStore:
                     select(func.count()).where(TurnRow.conversation_id == row.id)
                 )
                 row.updated_at = now
+                if matter is not None:
+                    row.matter = _clean(matter, what="matter", limit=MAX_MATTER, empty_ok=True)
             added = TurnRow.of(turn, position or 0, now)
             added.conversation_id = row.id
             session.add(added)
@@ -210,6 +218,13 @@ class ConversationStore:
                 .order_by(ConversationRow.updated_at.desc(), ConversationRow.created_at.desc())
             ).all()
             return [_summary(row, turns) for row, turns in rows]
+
+    def summary(self, owner: str, conversation_id: str) -> ConversationSummary:
+        """The owner's conversation as the list shows it (its turns counted, not loaded)."""
+        with self._sessions() as session:
+            row = self._owned(session, owner, conversation_id)
+            turns = session.scalar(select(func.count()).where(TurnRow.conversation_id == row.id))
+            return _summary(row, turns or 0)
 
     def load(self, owner: str, conversation_id: str) -> Conversation:
         """The owner's whole conversation, its turns oldest first."""
