@@ -75,8 +75,9 @@ class SavedChats:
         self._store: ConversationStore | None = None
         self._lock = threading.Lock()
         self.column: SavedColumn | None = None
-        self.cleared: tuple[Any, ...] = ()
-        """The page's chat, sources and export when fresh (set by :func:`wire_saved`)."""
+        self.cleared: tuple[Any, ...] = ([], "", "")
+        """The page's chat, sources and export when fresh (:func:`wire_saved` sets the
+        page's own, its sources placeholder)."""
 
     @property
     def store(self) -> ConversationStore:
