@@ -115,7 +115,9 @@ def test_an_answered_turn_is_saved_and_resumed_as_it_was_shown(
     assert [(x["user"], x["matter"]) for x in lines[-2:]] == [("alice", MATTER)] * 2
 
     # The whole conversation as Word, named after its matter and the day.
-    path, exported = saved.export(conversation, "docx", gr.Request(username="alice"))
+    shown, exported = saved.export(conversation, "docx", gr.Request(username="alice"))
+    path = shown["value"]
+    assert shown["visible"] is True
     day = datetime.now(UTC).date().isoformat()
     assert Path(path).name == f"legalrag-smith-v-jones-{day}.docx" and "Exported" in exported
     document = docx.Document(io.BytesIO(Path(path).read_bytes()))
@@ -141,7 +143,11 @@ def test_another_users_conversation_is_never_seen(backend: ChatBackend, fake: Fa
         assert saved.rename(theirs, "Bob's now", bob)[1] == saved.rename("f" * 32, "x", bob)[1]
         assert saved.delete(theirs, bob)[3] == saved.delete("f" * 32, bob)[3]
         assert saved.export(theirs, "pdf", bob) == saved.export("f" * 32, "pdf", bob)
-        assert saved.export(theirs, "pdf", bob)[0] is None
+        assert saved.export(theirs, "pdf", bob)[0] == {
+            "__type__": "update",
+            "value": None,
+            "visible": False,
+        }
     # Bob's question on Alice's conversation id starts a conversation of his own.
     bobs = _ask(backend, saved, QUESTION, conversation=conversation, user="bob")[4]
     assert bobs and bobs != conversation
@@ -170,5 +176,5 @@ def test_without_a_login_one_local_user_and_a_failed_model_is_saved_as_extractiv
     assert turn.mode == "extractive_fallback"
     resumed = saved.resume(step[4], gr.Request())
     assert "here instead is the extractive answer" in resumed[0][2]["content"]
-    path, _ = saved.export(step[4], "pdf", gr.Request())
+    path = saved.export(step[4], "pdf", gr.Request())[0]["value"]
     assert Path(path).name.startswith("legalrag-smith-v-jones-") and path.endswith(".pdf")

@@ -183,19 +183,24 @@ class SavedChats:
         return "", choices, "", _status("Conversation deleted."), *self.cleared
 
     def export(self, conversation: object, fmt: str, request: gr.Request) -> tuple[Any, Any]:
-        """The page's whole conversation as a Word or PDF file: (file, status)."""
+        """The page's whole conversation as a Word or PDF file: (the file, shown; status).
+        With none to export, the file is hidden (an earlier one too)."""
         owner, conversation_id = _user(request), _id(conversation)
+        hidden = gr.update(value=None, visible=False)
         if conversation_id is None:
-            return None, _status(NOTHING_YET)
+            return hidden, _status(NOTHING_YET)
         try:
             saved = self.store.load(owner, conversation_id)
         except ConversationNotFound:
-            return None, _status(GONE, problem=True)
+            return hidden, _status(GONE, problem=True)
         content = render_document(saved, fmt, exported_by=owner, font=self.settings.export_font)
         # A folder of its own: two exports on the same day keep their names.
         path = Path(tempfile.mkdtemp(prefix="legalrag-export-")) / file_name(saved.matter, fmt)
         path.write_bytes(content)
-        return str(path), _status(f"Exported \u201c{saved.title}\u201d as {path.name}.")
+        return (
+            gr.update(value=str(path), visible=True),
+            _status(f"Exported \u201c{saved.title}\u201d as {path.name}."),
+        )
 
 
 def wire_saved(
@@ -267,7 +272,7 @@ def saved_column() -> SavedColumn:
         )
         with gr.Row():
             new = gr.Button("New conversation", size="sm", elem_id="saved-new")
-            delete = gr.Button("Delete", size="sm", variant="stop", elem_id="saved-delete")
+            delete = gr.Button("Delete", size="sm", elem_id="saved-delete")
         title = gr.Textbox(label="Title", elem_id="saved-title", max_lines=1)
         matter = gr.Textbox(
             label="Matter (optional)", elem_id="saved-matter", max_lines=1, max_length=200
@@ -276,7 +281,10 @@ def saved_column() -> SavedColumn:
             rename = gr.Button("Rename", size="sm", elem_id="saved-rename")
             word = gr.Button("Export Word", size="sm", elem_id="saved-word")
             pdf = gr.Button("Export PDF", size="sm", elem_id="saved-pdf")
-        document = gr.File(label="Exported conversation", interactive=False, elem_id="saved-file")
+        # Shown once there is a file: an empty File's drop zone fails accessibility checks.
+        document = gr.File(
+            label="Exported conversation", interactive=False, visible=False, elem_id="saved-file"
+        )
         status = gr.HTML("", elem_id="saved-status")
         conversation = gr.Textbox("", visible=False, elem_id="saved-id")
     return SavedColumn(
