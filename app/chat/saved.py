@@ -74,7 +74,6 @@ class SavedChats:
         self.settings = backend.settings
         self._store: ConversationStore | None = None
         self._lock = threading.Lock()
-        self.column: SavedColumn | None = None
         self.cleared: tuple[Any, ...] = ([], "", "")
         """The page's chat, sources and export when fresh (:func:`wire_saved` sets the
         page's own, its sources placeholder)."""
@@ -215,7 +214,7 @@ def wire_saved(
     """Wire the list and its buttons. ``page``: the chat, sources and export components
     a resumed conversation fills; ``cleared``: their values on a fresh page; ``clears``:
     the page's Clear events, after which the next question starts a new conversation."""
-    saved.column, saved.cleared = column, cleared
+    saved.cleared = cleared
     column.listing.input(
         saved.resume,
         [column.listing],
