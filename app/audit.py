@@ -40,11 +40,18 @@ def audit_record(
     error: str | None = None,
     timings: dict[str, float] | None = None,
     now: datetime | None = None,
+    matter: str | None = None,
 ) -> dict[str, Any]:
-    """The audit line for one question (``answer`` None on error)."""
+    """The audit line for one question (``answer`` None on error).
+
+    ``user`` is who asked (None without a login) and ``matter`` the matter the question
+    was asked for ("" when none): every line has both, so a firm's records can be
+    exported per matter (:mod:`legalrag.app.audit_export`).
+    """
     return {
         "time": (now or datetime.now(UTC)).isoformat(timespec="seconds"),
         "user": user,
+        "matter": matter or "",
         "question": question,
         "standalone_question": standalone_question,
         "filters": {name: value for name, value in filters.items() if value},

@@ -152,3 +152,15 @@ class LaunchSpecError(UsageError):
 
 class SkyLaunchError(BackendError):
     """SkyPilot refused or failed a launch."""
+
+
+# --- the firm's records: saved conversations, the audit log ---------------------------
+
+
+class ConversationNotFound(UsageError):
+    """No saved conversation of this user has that id (another user's is not found
+    either: the message is the same, so nobody learns that it exists)."""
+
+
+class AuditExportError(UsageError):
+    """An audit export that cannot be made: a date that cannot be read, an empty range."""

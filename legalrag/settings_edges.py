@@ -120,6 +120,12 @@ class ChatFields(BaseModel):
     audit_log: Path | None = Field(
         default=None, description="The audit log (JSON lines); default <data_dir>/logs/audit.jsonl."
     )
+    export_font: Path | None = Field(
+        default=None,
+        description="A TrueType font for a conversation's PDF export (its -Bold twin beside "
+        "it is used for bold); unset: DejaVu Sans where installed (fonts-dejavu-core), else "
+        "Helvetica with the characters it lacks replaced.",
+    )
 
     @field_validator("session_secret")
     @classmethod

@@ -54,12 +54,14 @@ def make_retriever(settings, embedder, **overrides):
 
 def chat_settings(settings, *, llm_url: str, auth: str, secret: str, audit_log: Path, **more):
     """``settings`` for a chat behind a login, answering through the fake model at
-    ``llm_url`` (no retries, a short deadline), auditing to ``audit_log``."""
+    ``llm_url`` (no retries, a short deadline), auditing to ``audit_log``, its saved
+    conversations in a database beside the log (the sample index stays as it was)."""
     from legalrag.settings import load_settings
 
     secrets = load_settings(auth=auth, session_secret=secret)  # parsed as the chat reads them
     update = {"llm_base_url": llm_url, "llm_timeout_s": 5.0, "llm_retries": 0}
     update |= {"auth": secrets.auth, "session_secret": secrets.session_secret}
+    update["database_url"] = f"sqlite:///{audit_log.parent / 'legalrag.db'}"
     return settings.model_copy(update={**update, "audit_log": audit_log, **more})
 
 

@@ -145,6 +145,8 @@ def ask(
                 topic,
                 k,
                 True,
+                "",  # a new conversation (saved conversations' hidden id)
+                "",  # no matter
             ],
             "fn_index": fn_index,
             "session_hash": session,

@@ -316,6 +316,34 @@ def test_a_contradicted_citation_says_so_everywhere_and_clear_starts_afresh(
     page.close()
 
 
+def test_a_saved_conversation_comes_back_from_the_list(served: Served, browser) -> None:
+    from playwright.sync_api import expect
+
+    question = "How long may a Texas landlord keep a deposit after the tenant moves out?"
+    page = _signed_in(browser, served)
+    page.locator("#saved-matter textarea, #saved-matter input").first.fill("Smith v. Jones")
+    served.fake.script = Script(answer=ANSWER, reasoning="Texas.")
+    _ask(page, question)
+    page.locator("#chat .checks").wait_for(timeout=60_000)
+    expect(page.locator("#saved-status")).to_contain_text("Saved in", timeout=30_000)
+    page.locator("#clear").click()
+    expect(page.locator("#chat .checks")).to_have_count(0)
+    # Picked from the list, the conversation is back: its answer, verdicts and sources.
+    page.locator("#saved-list input").click()
+    page.get_by_role("option", name=re.compile(re.escape(question))).first.click()
+    expect(page.locator("#chat .checks")).to_have_count(1, timeout=30_000)
+    expect(page.locator('#chat a.cite[data-verdict="supported"]')).to_have_count(1)
+    expect(page.locator("#sources .source").first).to_be_visible()
+    expect(page.locator("#saved-status")).to_contain_text("Resumed")
+    # Exported whole, named after its matter; renamed.
+    page.locator("#saved-word").click()
+    expect(page.locator("#saved-file")).to_contain_text("legalrag-smith-v-jones-", timeout=30_000)
+    page.locator("#saved-title textarea, #saved-title input").first.fill("Deposit deadline")
+    page.locator("#saved-rename").click()
+    expect(page.locator("#saved-status")).to_contain_text("Renamed to \u201cDeposit deadline")
+    page.close()
+
+
 def test_the_answered_page_has_no_serious_accessibility_violations(served: Served, browser) -> None:
     """axe-core (WCAG 2.2 AA rules) over the page with an answer and its sources."""
     if not AXE.exists():

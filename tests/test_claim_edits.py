@@ -151,8 +151,6 @@ def test_an_edit_under_a_long_heading_is_read_against_the_rule_line() -> None:
     assert citation.verdict == "contradicted" and result.misgrounded_sentences
     assert 'exchanges "operator" and "trustee"' in citation.reason
     assert citation.source_sentence and citation.source_sentence.startswith("The Operator")
-    kept = verify_citations(
-        f"{swapped.replace('Trustee', 'X').replace('Operator', 'Trustee').replace('X', 'Operator')} [1].",
-        [rule],
-    )
+    restored = swapped.replace("Trustee", "X").replace("Operator", "Trustee")
+    kept = verify_citations(f"{restored.replace('X', 'Operator')} [1].", [rule])
     assert kept.citations[0].verdict == "supported" and not kept.misgrounded_sentences

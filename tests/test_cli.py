@@ -179,6 +179,7 @@ SETTING_FLAGS: dict[str, dict[str, str]] = {
         **_INDEX_FLAGS,
     },
     "audit tail": {"--data-dir": "data_dir"},
+    "audit export": {"--data-dir": "data_dir"},
     "auth hash": {},
     "auth token": {"--data-dir": "data_dir"},
     "serve": {"--host": "api_host", "--port": "api_port", **_INDEX_FLAGS},

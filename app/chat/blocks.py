@@ -13,8 +13,10 @@ from typing import TYPE_CHECKING
 
 import gradio as gr
 
+from legalrag.app.chat.handler import handler
 from legalrag.app.chat.options import k_limit
-from legalrag.app.chat.turns import ChatTurns, handler, stopped
+from legalrag.app.chat.saved import SavedChats, SavedColumn, saved_column, wire_saved
+from legalrag.app.chat.turns import ChatTurns, stopped
 from legalrag.app.chat.upload import upload_panel
 from legalrag.app.chat.view import LEGEND, NOT_LEGAL_ADVICE, SAMPLE_BANNER
 
@@ -147,9 +149,12 @@ def search_column(backend: ChatBackend) -> SearchColumn:
     return SearchColumn(jurisdiction, topic, k, show_reasoning, sources)
 
 
-def wire_questions(turns: ChatTurns, chat: ChatColumn, search: SearchColumn) -> None:
-    """The textbox's Enter and the button both ask, through the one handler."""
-    ask_question = handler(turns)
+def wire_questions(
+    turns: ChatTurns, chat: ChatColumn, search: SearchColumn, saved: SavedChats, kept: SavedColumn
+) -> None:
+    """The textbox's Enter and the button both ask, through the one handler, which saves
+    each answered turn (:mod:`.saved`)."""
+    ask_question = handler(turns, saved)
     # Inputs in the order of the handler's parameters, outputs in that of TurnOutput's fields.
     inputs = [
         chat.question,
@@ -159,13 +164,18 @@ def wire_questions(turns: ChatTurns, chat: ChatColumn, search: SearchColumn) -> 
         search.topic,
         search.k,
         search.show_reasoning,
+        kept.conversation,
+        kept.matter,
     ]
     outputs = [chat.chatbot, search.sources, chat.export, chat.question]
+    saving = [kept.conversation, kept.listing, kept.title, kept.status]
     # The values arrive as sent and the turn checks them (options.py): Gradio's own
     # checks answer a bad value from its API with a traceback in the server log.
     asked = [
-        chat.question.submit(ask_question, inputs, outputs, api_name="ask", preprocess=False),
-        chat.ask.click(ask_question, inputs, outputs, api_name=False, preprocess=False),
+        chat.question.submit(
+            ask_question, inputs, outputs + saving, api_name="ask", preprocess=False
+        ),
+        chat.ask.click(ask_question, inputs, outputs + saving, api_name=False, preprocess=False),
     ]
     # Stop ends the stream where it is; the answer shown so far stays, unchecked.
     chat.stop.click(
@@ -178,6 +188,10 @@ def wire_questions(turns: ChatTurns, chat: ChatColumn, search: SearchColumn) -> 
 
     for event in (chat.clear.click, chat.chatbot.clear):
         event(clear, None, outputs, api_name=False, cancels=asked)
+    page = [chat.chatbot, search.sources, chat.export]
+    wire_saved(
+        saved, kept, page, clear()[:3], clears=[chat.clear.click, chat.chatbot.clear], asked=asked
+    )
 
 
 def build_blocks(backend: ChatBackend, *, signed_in: bool = False) -> gr.Blocks:
@@ -189,9 +203,12 @@ def build_blocks(backend: ChatBackend, *, signed_in: bool = False) -> gr.Blocks:
             with gr.Column(scale=3):
                 chat = chat_column(backend)
             with gr.Column(scale=2):
+                kept = saved_column()
                 search = search_column(backend)
         footer = footer_html(backend, signed_in=signed_in)
         gr.HTML(f'<div class="notice" id="footer">{footer}</div>')
-        wire_questions(ChatTurns(backend), chat, search)
+        saved = SavedChats(backend)
+        wire_questions(ChatTurns(backend), chat, search, saved, kept)
+        blocks.load(saved.refresh, None, [kept.listing], api_name=False)
     blocks.queue(default_concurrency_limit=backend.settings.chat_concurrency)
     return blocks

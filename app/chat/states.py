@@ -55,6 +55,9 @@ class TurnOutput:
     sources: Any
     export: Any
     textbox: Any
+    saved: Any = None
+    """The answered turn to save (a :class:`~legalrag.app.conversations.SavedTurn`) on
+    the turn's last step; None otherwise, and never sent to the page."""
 
     def __post_init__(self) -> None:
         # The turn goes on changing its messages; each step keeps what it showed.
@@ -150,4 +153,6 @@ def describe_error(exc: Exception) -> str:
 
 def stacked(shown: TurnOutput, earlier_html: str | None) -> TurnOutput:
     """``shown`` with the earlier turns' sources folded below its own."""
-    return TurnOutput(shown.chat, stack_turns(shown.sources, earlier_html), shown.export, None)
+    return TurnOutput(
+        shown.chat, stack_turns(shown.sources, earlier_html), shown.export, None, shown.saved
+    )

@@ -15,11 +15,10 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Generator, Iterator
+from dataclasses import replace
 from html import escape
 from typing import TYPE_CHECKING, Any
-
-import gradio as gr
 
 from legalrag.app.audit import audit_record
 from legalrag.app.chat.files import Uploads
@@ -42,6 +41,7 @@ from legalrag.app.chat.states import (
 from legalrag.app.chat.streaming import StreamedMessages, coalesced
 from legalrag.app.chat.view import render_answer
 from legalrag.app.citations import strip_markers
+from legalrag.app.conversations import SavedTurn
 from legalrag.app.followups import EarlierTurn
 from legalrag.app.retrieval import Filters
 from legalrag.errors import GenerationError
@@ -88,12 +88,15 @@ class ChatTurns:
         k: object,
         show_reasoning: bool,
         user: str | None,
+        *,
+        matter: str = "",
     ) -> Iterator[TurnOutput]:
         """The steps of one turn (``None`` in a field: leave that output as it is).
 
         The question, the conversation and the options arrive as sent and are checked
-        first (:mod:`.options`). The audit line is written before the last step; when it
-        cannot be, the answer is withheld (``LEGALRAG_AUDIT_REQUIRED``) or marked.
+        first (:mod:`.options`). The audit line (with ``user`` and ``matter``) is written
+        before the last step; when it cannot be, the answer is withheld
+        (``LEGALRAG_AUDIT_REQUIRED``) or marked, and not offered for saving.
         """
         from legalrag.app.questions import clean_question
 
@@ -172,6 +175,7 @@ class ChatTurns:
                     answer=answer,
                     error=error,
                     timings=timings,
+                    matter=matter,
                 )
             )
             if failure is not None:
@@ -185,6 +189,8 @@ class ChatTurns:
                 )
                 if audit.required and answered:  # this answer's sources go with it
                     final.sources = no_sources(sources_html, question, "The answer was withheld.")
+        if final.saved is not None:
+            final.saved = replace(final.saved, k=k or self.settings.retrieve_k)
         yield final
 
     def _searching(
@@ -272,7 +278,10 @@ class ChatTurns:
             chat.append(final)
         else:
             chat[chat.index(streamed.answer)] = final
-        shown = self._shown(chat, answer, raw, question=question, standalone=standalone, turn=turn)
+        mode = "model" if self.backend.generator_kind != "extractive" else "extractive"
+        shown = self._shown(
+            chat, answer, raw, question=question, standalone=standalone, turn=turn, mode=mode
+        )
         return stacked(shown, sources_html), answer, None
 
     def _shown(
@@ -284,11 +293,15 @@ class ChatTurns:
         question: str,
         standalone: str,
         turn: int,
+        mode: str,
     ) -> TurnOutput:
-        """The turn's last step: ``chat`` as it is, this answer's sources and export."""
-        return self.shown.final(
+        """The turn's last step: ``chat`` as it is, this answer's sources and export, and
+        the turn to save (made in ``mode``: model, extractive, extractive_fallback)."""
+        shown = self.shown.final(
             chat, answer, raw, question=question, standalone=standalone, turn=turn
         )
+        shown.saved = SavedTurn(question, standalone, raw, answer, mode=mode)  # type: ignore[arg-type]
+        return shown
 
     def _model_failed(
         self,
@@ -328,50 +341,21 @@ class ChatTurns:
             }
         )
         shown = self._shown(
-            chat, offline, offline.answer, question=question, standalone=standalone, turn=turn
+            chat,
+            offline,
+            offline.answer,
+            question=question,
+            standalone=standalone,
+            turn=turn,
+            mode="extractive_fallback",
         )
         return stacked(shown, sources_html), offline
-
-
-def handler(turns: ChatTurns) -> Callable[..., Iterator[tuple[Any, ...]]]:
-    """The Gradio event handler over ``turns``, for every event that asks a question."""
-
-    # A plain generator function: Gradio streams only what it sees is one.
-    def ask_question(
-        question: object,
-        history: object,
-        sources_html: object,
-        jurisdiction: object,
-        topic: object,
-        k: object,
-        show_reasoning: object,
-        request: gr.Request,
-    ) -> Iterator[tuple[Any, ...]]:
-        """Yield (chat, sources, export, textbox) as the answer streams in.
-
-        The inputs arrive unprocessed (``preprocess=False``): the turn checks them.
-        """
-        user = getattr(request, "username", None) if request is not None else None
-        for step in turns.run(
-            question,
-            history,
-            sources_html if isinstance(sources_html, str) else None,
-            jurisdiction,
-            topic,
-            k,
-            show_reasoning is not False,
-            user,
-        ):
-            yield step.for_gradio()
-
-    return ask_question
 
 
 __all__ = [
     "ChatTurns",
     "TurnOutput",
     "earlier_turns",
-    "handler",
     "message_text",
     "next_turn",
     "stopped",

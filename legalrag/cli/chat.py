@@ -1,7 +1,8 @@
-"""`legalrag chat`, `legalrag audit tail` and `legalrag auth hash`: the web chat's commands."""
+"""`legalrag chat`, `legalrag audit tail|export` and `legalrag auth hash`: the chat's commands."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -56,6 +57,46 @@ def audit_tail(
         return
     for entry in entries:
         render.audit_entry(entry)
+
+
+@shared_options(LOGS)
+def audit_export(
+    matter: Annotated[str, typer.Option("--matter", help="The matter's name, as logged.")],
+    start: Annotated[str, typer.Option("--from", help="First day (YYYY-MM-DD, UTC), included.")],
+    end: Annotated[
+        str | None,
+        typer.Option("--to", help="Last day (YYYY-MM-DD, UTC), included; default today."),
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", help="csv or jsonl.")] = "csv",
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Write here (default: standard output).")
+    ] = None,
+    *,
+    shared: SharedOptions,
+) -> None:
+    """Export one matter's audit lines over a range of days, for the firm's records."""
+    from legalrag.app.audit_export import FORMATS, parse_day, select_audit, write_export
+    from legalrag.errors import AuditExportError
+
+    if fmt not in FORMATS:
+        raise AuditExportError(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+    first = parse_day(start, "--from")
+    last = parse_day(end, "--to") if end is not None else None
+    settings = shared.settings()
+    selection = select_audit(settings.audit_log_path, matter=matter, start=first, end=last)
+    if out is None:
+        write_export(selection.entries, typer.get_text_stream("stdout"), fmt)
+    else:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with out.open("w", encoding="utf-8", newline="") as stream:
+            write_export(selection.entries, stream, fmt)
+    render.note(
+        f"{len(selection.entries)} audit lines for matter {selection.matter!r}, "
+        f"{selection.start.isoformat()} to {selection.end.isoformat()}"
+        + (f", written to {out}" if out is not None else "")
+    )
+    if selection.unreadable:
+        render.warning(f"{selection.unreadable} lines of {settings.audit_log_path} were unreadable")
 
 
 def auth_hash(

@@ -1,0 +1,57 @@
+"""The Gradio event handler of every event that asks a question.
+
+It runs one turn (:class:`~legalrag.app.chat.turns.ChatTurns`) and hands each step to
+the page, and the turn's last step to the saved conversations
+(:class:`~legalrag.app.chat.saved.SavedChats`), which save an answered turn into the
+page's conversation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
+
+import gradio as gr
+
+if TYPE_CHECKING:
+    from legalrag.app.chat.saved import SavedChats
+    from legalrag.app.chat.turns import ChatTurns
+
+
+def handler(turns: ChatTurns, saved: SavedChats) -> Callable[..., Iterator[tuple[Any, ...]]]:
+    """The Gradio event handler over ``turns``, for every event that asks a question;
+    ``saved`` saves each answered turn into the page's conversation."""
+
+    # A plain generator function: Gradio streams only what it sees is one.
+    def ask_question(
+        question: object,
+        history: object,
+        sources_html: object,
+        jurisdiction: object,
+        topic: object,
+        k: object,
+        show_reasoning: object,
+        conversation: object,
+        matter: object,
+        request: gr.Request,
+    ) -> Iterator[tuple[Any, ...]]:
+        """Yield (chat, sources, export, textbox, *saved's outputs) as the answer streams.
+
+        The inputs arrive unprocessed (``preprocess=False``): the turn checks them.
+        """
+        user = getattr(request, "username", None) if request is not None else None
+        matter_name = " ".join(matter.split()) if isinstance(matter, str) else ""
+        for step in turns.run(
+            question,
+            history,
+            sources_html if isinstance(sources_html, str) else None,
+            jurisdiction,
+            topic,
+            k,
+            show_reasoning is not False,
+            user,
+            matter=matter_name,
+        ):
+            yield (*step.for_gradio(), *saved.after(step, conversation, matter_name, user))
+
+    return ask_question
