@@ -47,6 +47,23 @@ class _Candidates:
             self.vectors[chunk.id] = chunk.vector
 
 
+def _behind_the_wall(candidates: _Candidates, filters: Filters) -> None:
+    """Drop any candidate outside the asker's matters. Each stage searched within them
+    already; this keeps a chunk another way found (a store's own filter, a cache out
+    of date with a move between matters) from ever reaching fusion or the sources."""
+    readable = filters.readable_matters()
+    if not readable:
+        return
+    walled = [c for c, chunk in candidates.found.items() if chunk.metadata.matter not in readable]
+    for chunk_id in walled:
+        del candidates.found[chunk_id]
+        candidates.vectors.pop(chunk_id, None)
+        candidates.dense_hits.pop(chunk_id, None)
+        candidates.bm25_hits.pop(chunk_id, None)
+    if walled:
+        candidates.named = [c for c in candidates.named if c in candidates.found]
+
+
 class Retriever:
     """Finds the sources for a question in one chunk store."""
 
@@ -125,7 +142,13 @@ class Retriever:
         None when nothing may be returned: filters that match nothing, or the gate.
         """
         question, filters = result.question, result.filters
-        nothing_matches = f"No indexed passage matches the filters ({filters.describe()})."
+        described = filters.describe()
+        # Said the same whether a chosen matter exists or is walled off: never which.
+        nothing_matches = (
+            f"No indexed passage matches the filters ({described})."
+            if described
+            else "No indexed passage is open to this search."
+        )
         bm25 = self.bm25
         # BM25 applies the filters to its own copy of the metadata: asking the store
         # for the ids they allow doubled the cost of a filtered question.
@@ -133,10 +156,15 @@ class Retriever:
         if allowed is not None and not allowed.any():
             result.reason = nothing_matches
             return None
+        store_filters: Filters | None = None if filters.empty else filters
+        if allowed is not None and allowed.all():
+            # A scope that walls nothing off here (an index of public documents alone):
+            # the unfiltered search, as fast as before matters.
+            allowed, store_filters = None, None
 
         candidates = _Candidates()
         if self.embedder is not None:
-            self._dense_stage(question, filters, allowed, candidates)
+            self._dense_stage(question, store_filters, allowed, candidates)
             if not filters.empty and not candidates.dense_hits and bm25 is None:
                 result.reason = nothing_matches
                 return None
@@ -150,13 +178,17 @@ class Retriever:
         if bm25 is not None:
             self._bm25_stage(question, bm25, allowed, candidates)
             if self.settings.document_naming and bm25.names is not None:
-                self._named_stage(question, bm25, allowed, candidates)
+                readable = (
+                    None if allowed is None else Filters(scope=filters.scope).mask(bm25.columns)
+                )
+                self._named_stage(question, bm25, allowed, readable, candidates)
+        _behind_the_wall(candidates, filters)
         return self._fuse(question, candidates)
 
     def _dense_stage(
         self,
         question: str,
-        filters: Filters,
+        filters: Filters | None,
         allowed: np.ndarray | None,
         candidates: _Candidates,
     ) -> None:
@@ -178,9 +210,7 @@ class Retriever:
                 candidates.found[chunk_id] = got[chunk_id]
                 candidates.vectors[chunk_id] = bm25.vectors[row]
             return
-        hits = self.store.query(
-            query_vector, k, None if filters.empty else filters, with_vectors=True
-        )
+        hits = self.store.query(query_vector, k, filters, with_vectors=True)
         for rank, hit in enumerate(hits, start=1):
             candidates.dense_hits[hit.chunk.id] = (hit.similarity, rank)
             candidates.keep(hit.chunk)
@@ -197,14 +227,20 @@ class Retriever:
                 candidates.keep(chunk)
 
     def _named_stage(
-        self, question: str, bm25: BM25Index, allowed: np.ndarray | None, candidates: _Candidates
+        self,
+        question: str,
+        bm25: BM25Index,
+        allowed: np.ndarray | None,
+        readable: np.ndarray | None,
+        candidates: _Candidates,
     ) -> None:
-        """Both stages again, within the documents the question names (see naming.py)."""
+        """Both stages again, within the documents the question names (see naming.py),
+        named among the ``readable`` documents only (the asker's scope)."""
         assert bm25.names is not None
         rules = NamingRules(
             self.settings.document_naming_rare_share, self.settings.document_naming_max
         )
-        documents = bm25.names.named(question, rules)
+        documents = bm25.names.named(question, rules, readable)
         if not documents:
             return
         inside = bm25.names.chunk_mask(documents)

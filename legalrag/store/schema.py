@@ -29,9 +29,10 @@ SECTION = "section"  # the section path of the chunk's first character (structur
 SUMMARY = "summary"  # the document's summary, when ingest was asked to write them
 PAGE = "page"  # the page (1-based) of a paged document's span's first character
 PAGES = "pages"  # the pages the span covers: "4", or "4-5" (Chroma takes no lists)
+MATTER = "matter"  # the matter a client document belongs to; missing: the public corpus
 
 STORED_KEYS = (DOCUMENT_ID, SOURCE, TITLE, URL, JURISDICTION, TOPIC, CREATED, CREATED_DAY)
-STORED_KEYS += (DOWNLOADED, CHUNK_INDEX, START, END, SECTION, SUMMARY, PAGE, PAGES)
+STORED_KEYS += (DOWNLOADED, CHUNK_INDEX, START, END, SECTION, SUMMARY, PAGE, PAGES, MATTER)
 """Every key :meth:`ChunkMetadata.to_store` may write."""
 
 SAMPLE_SOURCE = "sample"
@@ -141,6 +142,9 @@ class ChunkMetadata(DocumentSpan):
     summary: str = ""
     """A model's few-sentence summary of the whole document (``ingest_summaries``), ""
     without one: the same for every chunk of a document."""
+    matter: str = ""
+    """The matter (:mod:`legalrag.matters`) whose members alone may read the chunk; ""
+    for the public corpus (readable by anyone; a chunk stored without the key too)."""
 
     @property
     def created_day(self) -> int | None:
@@ -169,6 +173,8 @@ class ChunkMetadata(DocumentSpan):
         if self.page:
             meta[PAGE] = self.page
             meta[PAGES] = self.pages or str(self.page)
+        # Always written, "" when public: Chroma's filter cannot test for a missing key.
+        meta[MATTER] = self.matter
         meta.update({CHUNK_INDEX: self.chunk_index, START: self.start, END: self.end})
         return meta
 
