@@ -40,11 +40,17 @@ def audit_record(
     error: str | None = None,
     timings: dict[str, float] | None = None,
     now: datetime | None = None,
+    matters: list[str] | None = None,
 ) -> dict[str, Any]:
-    """The audit line for one question (``answer`` None on error)."""
+    """The audit line for one question (``answer`` None on error).
+
+    ``matters``: what was searched, as :func:`searched_matters` names it (None: the
+    whole index, no wall).
+    """
     return {
         "time": (now or datetime.now(UTC)).isoformat(timespec="seconds"),
         "user": user,
+        "matters": ["*"] if matters is None else matters,
         "question": question,
         "standalone_question": standalone_question,
         "filters": {name: value for name, value in filters.items() if value},
@@ -68,6 +74,15 @@ def audit_record(
         **_findings(answer),
         "timings": {**(answer.timings if answer else {}), **(timings or {})},
     }
+
+
+def searched_matters(readable: list[str]) -> list[str] | None:
+    """The matters a search covered, for the audit line: ``public`` for the public
+    corpus, then each matter by name; None when nothing was walled off (written ``*``).
+    ``readable`` is :meth:`Filters.readable_matters`."""
+    if not readable:
+        return None
+    return [matter or "public" for matter in readable]
 
 
 def _findings(answer: Answer | None) -> dict[str, Any]:

@@ -25,7 +25,8 @@ class Access:
     """The users and the matters' registry: enough to say what one user may read."""
 
     users: Users | None
-    registry: MatterRegistry
+    registry: MatterRegistry | None
+    """None without users: nothing is walled off, and no database is opened."""
 
     def scope(self, user: str | None) -> frozenset[str] | None:
         """The matters ``user`` may read (beside the public corpus); None: everything.
@@ -39,7 +40,7 @@ class Access:
             raise AccessDeniedError(
                 f"cannot act as {user!r}: no users are configured (LEGALRAG_AUTH)"
             )
-        if user not in self.users:
+        if user not in self.users or self.registry is None:
             raise AccessDeniedError(f"unknown user {user!r} (not in LEGALRAG_AUTH)")
         return self.registry.readable(user, self.users.groups_of(user))
 
@@ -60,4 +61,4 @@ def open_access(settings: Settings, users: Users | None = None) -> Access:
 
     if users is None:
         users = load_users(settings.auth.get_secret_value() if settings.auth else None)
-    return Access(users, open_registry(settings))
+    return Access(users, None if users is None else open_registry(settings))

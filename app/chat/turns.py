@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 
-from legalrag.app.audit import audit_record
+from legalrag.app.audit import audit_record, searched_matters
 from legalrag.app.chat.export import answer_markdown
 from legalrag.app.chat.options import check_history, check_options, check_question
 from legalrag.app.chat.states import (
@@ -105,6 +105,7 @@ class ChatTurns:
         answer: Answer | None = None
         error: str | None = None
         timings: dict[str, float] = {}
+        searched: list[str] | None = ["none"]  # no search yet (refused before it)
         try:
             conversation = check_history(history)
             chat = list(conversation)
@@ -123,7 +124,9 @@ class ChatTurns:
                 yield TurnOutput(chat, None, None, None)
                 return
 
-            filters = Filters(jurisdiction=jurisdiction, topic=topic)
+            # The signed-in user's wall, looked up per question: a revoke counts at once.
+            filters = self.backend.filters_for(user, jurisdiction, topic)
+            searched = searched_matters(filters.readable_matters())
             rewrite_started = time.perf_counter()
             rewritten = self.backend.rewriter().rewrite(
                 question,
@@ -168,6 +171,7 @@ class ChatTurns:
                     answer=answer,
                     error=error,
                     timings=timings,
+                    matters=searched,
                 )
             )
             if failure is not None:

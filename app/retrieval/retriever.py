@@ -83,6 +83,10 @@ class Retriever:
         self._bm25: BM25Index | None = None
         self.count_tokens = count_tokens
         self.reranker = reranker
+        self.wall: frozenset[str] | None = None
+        """The matters every search of this retriever stays within (beside the public
+        corpus), whatever its filters say: a process acting as one user (``eval
+        --user``) sets it once. None: only the filters' own ``scope`` applies."""
 
     @property
     def bm25(self) -> BM25Index | None:
@@ -104,7 +108,7 @@ class Retriever:
         ``gate=False`` as for :meth:`rank_chunks` (an evaluation of selection alone).
         """
         k = k or self.settings.retrieve_k
-        result = RetrievalResult(question=question, filters=filters or Filters())
+        result = RetrievalResult(question=question, filters=self._walled(filters))
         ranking = self._rank(result, gate=gate)
         if ranking is not None:
             result.passages = self._select(ranking, k)
@@ -121,7 +125,7 @@ class Retriever:
         ``gate=False`` the relevance gate's verdict is still set on the result
         (``refused``, ``reason``) but the ranking is returned anyway.
         """
-        result = RetrievalResult(question=question, filters=filters or Filters())
+        result = RetrievalResult(question=question, filters=self._walled(filters))
         ranking = self._rank(result, gate=gate)
         if ranking is not None:
             result.passages = [
@@ -133,6 +137,14 @@ class Retriever:
                 for chunk_id in ranking.ranked[:depth]
             ]
         return result
+
+    def _walled(self, filters: Filters | None) -> Filters:
+        """``filters`` within :attr:`wall` too (the narrower of the two scopes)."""
+        filters = filters or Filters()
+        if self.wall is None:
+            return filters
+        scope = self.wall if filters.scope is None else filters.scope & self.wall
+        return filters.within(scope)
 
     # --- the stages -------------------------------------------------------------------
 

@@ -96,6 +96,8 @@ def index_table(info: Any) -> None:
         ("jurisdictions", _counts(info.jurisdictions, thousands=False)),
         ("topics", _counts(info.topics, thousands=False)),
     ]
+    if info.matters:
+        rows.append(("matters", _counts(info.matters, thousands=False)))
     out.print(_table("legalrag index", "what", rows, header=False))
 
 
