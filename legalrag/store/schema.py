@@ -110,6 +110,9 @@ class DocumentSpan:
     shown."""
     pages: str = ""
     """The pages the span covers, as :func:`page_range` writes them ("4", "4-5")."""
+    matter: str = ""
+    """The matter (:mod:`legalrag.matters`) whose members alone may read the document;
+    "" for the public corpus (readable by anyone; a chunk stored without the key too)."""
 
     def span_facts(self) -> dict[str, Any]:
         """These fields alone, to build another kind of span from this one."""
@@ -142,9 +145,6 @@ class ChunkMetadata(DocumentSpan):
     summary: str = ""
     """A model's few-sentence summary of the whole document (``ingest_summaries``), ""
     without one: the same for every chunk of a document."""
-    matter: str = ""
-    """The matter (:mod:`legalrag.matters`) whose members alone may read the chunk; ""
-    for the public corpus (readable by anyone; a chunk stored without the key too)."""
 
     @property
     def created_day(self) -> int | None:
