@@ -227,12 +227,14 @@ class AuditLog:
         return None
 
 
-def tail_audit(path: Path, count: int) -> list[dict[str, Any]]:
-    """The last ``count`` entries, oldest first; a line that is not JSON is reported as such."""
+def tail_audit(path: Path, count: int, *, user: str | None = None) -> list[dict[str, Any]]:
+    """The last ``count`` entries, oldest first; a line that is not JSON is reported as such.
+    ``user``: only that user's entries (another's questions may name their matters)."""
     if not path.is_file():
         return []
     with path.open(encoding="utf-8", errors="replace") as log:
-        lines = deque((line for line in log if line.strip()), maxlen=count)
+        wanted = (line for line in log if line.strip() and _by(line, user))
+        lines = deque(wanted, maxlen=count)
     entries: list[dict[str, Any]] = []
     for line in lines:
         try:
@@ -241,3 +243,14 @@ def tail_audit(path: Path, count: int) -> list[dict[str, Any]]:
             entry = {"unreadable_line": line.rstrip("\n")[:200]}
         entries.append(entry if isinstance(entry, dict) else {"unreadable_line": line[:200]})
     return entries
+
+
+def _by(line: str, user: str | None) -> bool:
+    """True when the line is ``user``'s (any line when None; never one that is not JSON)."""
+    if user is None:
+        return True
+    try:
+        entry = json.loads(line)
+    except json.JSONDecodeError:
+        return False
+    return isinstance(entry, dict) and entry.get("user") == user
