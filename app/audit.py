@@ -41,17 +41,20 @@ def audit_record(
     timings: dict[str, float] | None = None,
     now: datetime | None = None,
     matter: str | None = None,
+    matters: list[str] | None = None,
 ) -> dict[str, Any]:
     """The audit line for one question (``answer`` None on error).
 
     ``user`` is who asked (None without a login) and ``matter`` the matter the question
     was asked for ("" when none): every line has both, so a firm's records can be
-    exported per matter (:mod:`legalrag.app.audit_export`).
+    exported per matter (:mod:`legalrag.app.audit_export`). ``matters``: what was
+    searched, as :func:`searched_matters` names it (None: the whole index, no wall).
     """
     return {
         "time": (now or datetime.now(UTC)).isoformat(timespec="seconds"),
         "user": user,
         "matter": matter or "",
+        "matters": ["*"] if matters is None else matters,
         "question": question,
         "standalone_question": standalone_question,
         "filters": {name: value for name, value in filters.items() if value},
@@ -75,6 +78,15 @@ def audit_record(
         **_findings(answer),
         "timings": {**(answer.timings if answer else {}), **(timings or {})},
     }
+
+
+def searched_matters(readable: list[str]) -> list[str] | None:
+    """The matters a search covered, for the audit line: ``public`` for the public
+    corpus, then each matter by name; None when nothing was walled off (written ``*``).
+    ``readable`` is :meth:`Filters.readable_matters`."""
+    if not readable:
+        return None
+    return [matter or "public" for matter in readable]
 
 
 def _findings(answer: Answer | None) -> dict[str, Any]:
@@ -219,12 +231,14 @@ class AuditLog:
         return None
 
 
-def tail_audit(path: Path, count: int) -> list[dict[str, Any]]:
-    """The last ``count`` entries, oldest first; a line that is not JSON is reported as such."""
+def tail_audit(path: Path, count: int, *, user: str | None = None) -> list[dict[str, Any]]:
+    """The last ``count`` entries, oldest first; a line that is not JSON is reported as such.
+    ``user``: only that user's entries (another's questions may name their matters)."""
     if not path.is_file():
         return []
     with path.open(encoding="utf-8", errors="replace") as log:
-        lines = deque((line for line in log if line.strip()), maxlen=count)
+        wanted = (line for line in log if line.strip() and _by(line, user))
+        lines = deque(wanted, maxlen=count)
     entries: list[dict[str, Any]] = []
     for line in lines:
         try:
@@ -233,3 +247,14 @@ def tail_audit(path: Path, count: int) -> list[dict[str, Any]]:
             entry = {"unreadable_line": line.rstrip("\n")[:200]}
         entries.append(entry if isinstance(entry, dict) else {"unreadable_line": line[:200]})
     return entries
+
+
+def _by(line: str, user: str | None) -> bool:
+    """True when the line is ``user``'s (any line when None; never one that is not JSON)."""
+    if user is None:
+        return True
+    try:
+        entry = json.loads(line)
+    except json.JSONDecodeError:
+        return False
+    return isinstance(entry, dict) and entry.get("user") == user

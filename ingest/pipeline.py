@@ -124,9 +124,13 @@ class Ingestor:
         partition: Partition = WHOLE,
         rejects_log: Path | None = None,
         summarise: Callable[[str, str], str] | None = None,
+        matter: str = "",
     ) -> None:
         """``summarise``: ``(title, text) -> summary`` of a document, put before each of
-        its chunks when embedded (summary-augmented chunking); None: no summaries."""
+        its chunks when embedded (summary-augmented chunking); None: no summaries.
+        ``matter``: the matter every document goes into ("": the public corpus); a
+        document indexed in another one is moved (its metadata rewritten, as for any
+        correction), never copied."""
         self.store = store
         self.embedder = embedder
         self.chunker = chunker
@@ -137,6 +141,7 @@ class Ingestor:
         self.partition = partition
         self.rejects_log = rejects_log
         self.summarise = summarise
+        self.matter = matter
         self.report = IngestReport()
 
     def run(self, items: Iterable[SourceDocument | Rejected]) -> IngestReport:
@@ -247,7 +252,10 @@ class Ingestor:
                     continue
                 # The summary it was embedded with stays (no model call for a chunk
                 # already indexed); the rest of its metadata is compared.
-                meta = replace(_chunk_metadata(chunk, document), summary=existing[chunk.id].summary)
+                meta = replace(
+                    _chunk_metadata(chunk, document, self.matter),
+                    summary=existing[chunk.id].summary,
+                )
                 if existing[chunk.id] != meta:
                     # Ids hash the document id and the text only: a record corrected in
                     # its jurisdiction, date or URL keeps its ids, so its metadata is
@@ -266,7 +274,8 @@ class Ingestor:
             part = to_write[offset : offset + self.upsert_batch_size]
             metas = [
                 replace(
-                    _chunk_metadata(chunk, document), summary=summaries.get(chunk.document_id, "")
+                    _chunk_metadata(chunk, document, self.matter),
+                    summary=summaries.get(chunk.document_id, ""),
                 )
                 for chunk, document in part
             ]
@@ -310,6 +319,6 @@ class Ingestor:
         return {key: self.summarise(doc.title, doc.text) for key, doc in documents.items()}
 
 
-def _chunk_metadata(chunk: Chunk, document: SourceDocument) -> ChunkMetadata:
+def _chunk_metadata(chunk: Chunk, document: SourceDocument, matter: str = "") -> ChunkMetadata:
     meta = document.metadata(chunk_index=chunk.index, start=chunk.start, end=chunk.end)
-    return replace(meta, section=chunk.section)
+    return replace(meta, section=chunk.section, matter=matter)

@@ -100,10 +100,12 @@ def ingest(
     subset: str | None = None,
     limit: int | None = None,
     partition: Partition = WHOLE,
+    matter: str = "",
     quiet: bool = False,
     console: Console | None = None,
 ) -> IngestReport:
-    """Ingest one source into the configured index and report what happened."""
+    """Ingest one source into the configured index and report what happened; the
+    documents go into ``matter`` ("": the public corpus)."""
     if limit is not None and limit < 1:
         raise SourceError(f"--limit must be at least 1, got {limit}")
     items = open_source(settings, source, path, split, subset)
@@ -119,6 +121,7 @@ def ingest(
         settings,
         items,
         partition=partition,
+        matter=matter,
         quiet=quiet,
         console=console,
         documents_total=documents_total,
@@ -138,6 +141,7 @@ def ingest_items(
     items: Iterable[Item],
     *,
     partition: Partition = WHOLE,
+    matter: str = "",
     quiet: bool = False,
     console: Console | None = None,
     documents_total: int | None = None,
@@ -149,7 +153,9 @@ def ingest_items(
     embedder = make_embedder(settings)
     store = open_store_for_writing(settings, ModelStamp(embedder.model_name, embedder.dimension))
     try:
-        return _run(settings, items, store, embedder, partition, quiet, console, documents_total)
+        return _run(
+            settings, items, store, embedder, partition, matter, quiet, console, documents_total
+        )
     finally:
         store.close()
 
@@ -160,6 +166,7 @@ def _run(
     store: ChunkStore,
     embedder: Embedder,
     partition: Partition,
+    matter: str,
     quiet: bool,
     console: Console | None,
     documents_total: int | None,
@@ -177,6 +184,7 @@ def _run(
             progress=progress,
             summarise=make_summariser(settings),
             partition=partition,
+            matter=matter,
             rejects_log=settings.logs_dir / f"ingest-{stamp}-rejected.jsonl",
         )
         report = ingestor.run(items)

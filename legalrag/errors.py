@@ -81,6 +81,16 @@ class GateSpecError(UsageError):
 # --- the chunk store -----------------------------------------------------------------
 
 
+class MatterError(UsageError):
+    """A matter command that cannot be done: a name taken, a role unknown, a matter to
+    ingest into that does not exist (``legalrag matter create`` it first)."""
+
+
+class AccessDeniedError(UsageError):
+    """A user unknown, or a matter the user may not read. One message for a matter that
+    does not exist and one walled off: the error must not say which."""
+
+
 class StoreError(UsageError):
     """A problem with the index that the user can act on."""
 

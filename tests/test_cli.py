@@ -181,6 +181,10 @@ SETTING_FLAGS: dict[str, dict[str, str]] = {
     "audit tail": {"--data-dir": "data_dir"},
     "audit export": {"--data-dir": "data_dir"},
     "auth hash": {},
+    "matter create": {"--data-dir": "data_dir"},
+    "matter list": {"--data-dir": "data_dir"},
+    "matter grant": {"--data-dir": "data_dir"},
+    "matter revoke": {"--data-dir": "data_dir"},
     "auth token": {"--data-dir": "data_dir"},
     "serve": {"--host": "api_host", "--port": "api_port", **_INDEX_FLAGS},
     "eval": {

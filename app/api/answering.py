@@ -19,6 +19,7 @@ from legalrag.app.retrieval import Filters
 from legalrag.errors import BackendError
 
 if TYPE_CHECKING:
+    from legalrag.access import Access
     from legalrag.app.answers import Answer, AnswerSource
     from legalrag.app.api.schemas import Message, Search
     from legalrag.app.retrieval import Retriever
@@ -45,11 +46,16 @@ def source_dict(source: AnswerSource) -> dict[str, Any]:
 class AnswerService:
     """The engine and its helpers, loaded once per process, shared by every request."""
 
-    def __init__(self, settings: Settings, retriever: Retriever | None = None) -> None:
-        """``retriever``: one already open (tests and benches share one), else opened here."""
+    def __init__(
+        self, settings: Settings, retriever: Retriever | None = None, access: Access | None = None
+    ) -> None:
+        """``retriever``: one already open (tests and benches share one), else opened here.
+        ``access``: who may read which matter (else from the settings' users)."""
+        from legalrag.access import open_access
         from legalrag.factory import make_engine, make_probes, make_rewriter, open_retriever
 
         self.settings = settings
+        self.access = access if access is not None else open_access(settings)
         retriever = retriever if retriever is not None else open_retriever(settings)
         # One retrieval now builds what retrieval loads lazily (the BM25 cache, the
         # embedder): the first requests, arriving together, would otherwise each race to
@@ -66,10 +72,21 @@ class AnswerService:
         """The question cleaned and checked (a :class:`QuestionError` when empty or huge)."""
         return clean_question(search.question, max_chars=self.settings.max_question_chars)
 
-    def retrieve(self, search: Search) -> dict[str, Any]:
+    def filters(self, search: Search, user: str | None) -> Filters:
+        """The request's filters behind its user's wall (None: no users, no wall)."""
+        scope = self.access.choose(user, search.matter or None)
+        return Filters(
+            jurisdiction=search.jurisdiction or None,
+            topic=search.topic or None,
+            matter=search.matter or None,
+            scope=scope,
+        )
+
+    def retrieve(self, search: Search, user: str | None = None) -> dict[str, Any]:
         """The sources for a question, as the API sends them."""
         question = self.question(search)
-        result = self.engine.retriever.retrieve(question, k=search.k, filters=_filters(search))
+        filters = self.filters(search, user)
+        result = self.engine.retriever.retrieve(question, k=search.k, filters=filters)
         numbered = _numbered(result.passages)
         return {
             "question": question,
@@ -85,14 +102,17 @@ class AnswerService:
         rewritten = self.rewriter.rewrite(question, earlier)
         return rewritten.question, rewritten.method
 
-    def answer(self, search: Search, standalone: str) -> Answer:
+    def answer(self, search: Search, standalone: str, user: str | None = None) -> Answer:
         """The checked answer, whole."""
-        return self.engine.answer(standalone, filters=_filters(search), k=search.k)
+        return self.engine.answer(standalone, filters=self.filters(search, user), k=search.k)
 
-    def stream(self, search: Search, standalone: str) -> Iterator[tuple[str, Any]]:
+    def stream(
+        self, search: Search, standalone: str, user: str | None = None
+    ) -> Iterator[tuple[str, Any]]:
         """("sources", [AnswerSource]), ("reasoning", text), ("answer", text), then
         ("checked", Answer) or ("error", exception): the engine runs in a thread and
         hands its events over, as the chat does."""
+        filters = self.filters(search, user)  # an unknown user or matter: before any event
         events: queue.Queue[tuple[str, Any]] = queue.Queue()
 
         def on_event(event: object) -> None:
@@ -105,7 +125,7 @@ class AnswerService:
             try:
                 result = self.engine.answer(
                     standalone,
-                    filters=_filters(search),
+                    filters=filters,
                     k=search.k,
                     on_event=on_event,
                     on_sources=lambda sources: events.put(("sources", sources)),
@@ -120,10 +140,6 @@ class AnswerService:
             yield kind, item
             if kind in ("checked", "error"):
                 return
-
-
-def _filters(search: Search) -> Filters:
-    return Filters(jurisdiction=search.jurisdiction or None, topic=search.topic or None)
 
 
 def _numbered(passages: Sequence[Any]) -> list[AnswerSource]:

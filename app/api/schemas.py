@@ -24,6 +24,9 @@ class Search(BaseModel):
     k: int | None = Field(default=None, ge=1, le=50, description="Sources; unset: retrieve_k.")
     jurisdiction: str | None = Field(default=None, description="Only this state's sources.")
     topic: str | None = Field(default=None, description="Only this topic's sources.")
+    matter: str | None = Field(
+        default=None, description="Only this matter's sources (one the token's user may read)."
+    )
 
 
 class AnswerRequest(Search):
@@ -41,3 +44,4 @@ class ChatCompletionRequest(BaseModel):
     k: int | None = Field(default=None, ge=1, le=50)
     jurisdiction: str | None = None
     topic: str | None = None
+    matter: str | None = None

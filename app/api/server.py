@@ -122,24 +122,25 @@ def build_api(
         return JSONResponse(body, status_code=status, headers={"Cache-Control": "no-store"})
 
     @app.post("/v1/retrieve")
-    def retrieve(search: Search, _user: str | None = Depends(caller)) -> dict[str, Any]:
-        """The sources for a question (no model call)."""
-        return service.retrieve(search)
+    def retrieve(search: Search, user: str | None = Depends(caller)) -> dict[str, Any]:
+        """The sources for a question (no model call), within the user's matters."""
+        return service.retrieve(search, user)
 
-    def prepared(search: Search, history: list[Message]) -> tuple[str, str, str]:
+    def prepared(search: Search, history: list[Message], user: str | None) -> tuple[str, str, str]:
         question = service.question(search)
+        service.filters(search, user)  # a matter the user may not read: 400 before a stream
         ready_to_answer()
         standalone, method = service.standalone(question, history)
         return question, standalone, method
 
     @app.post("/v1/answer")
-    def answer(request: AnswerRequest, _user: str | None = Depends(caller)) -> StreamingResponse:
+    def answer(request: AnswerRequest, user: str | None = Depends(caller)) -> StreamingResponse:
         """The answer as server-sent events: retrieval, reasoning, answer, then checked."""
-        question, standalone, method = prepared(request, request.history)
+        question, standalone, method = prepared(request, request.history, user)
         search = request.model_copy(update={"question": question})
 
         def events() -> Iterator[str]:
-            for kind, item in service.stream(search, standalone):
+            for kind, item in service.stream(search, standalone, user):
                 if kind == "sources":
                     yield _sse(
                         "retrieval",
@@ -163,7 +164,7 @@ def build_api(
     @app.post("/v1/chat/completions")
     def chat_completions(
         request: ChatCompletionRequest,
-        _user: str | None = Depends(caller),
+        user: str | None = Depends(caller),
     ) -> Any:
         """OpenAI-compatible: the last user message is the question, the earlier ones
         its history; the reply is the checked answer, with ``references``."""
@@ -176,14 +177,16 @@ def build_api(
             k=request.k,
             jurisdiction=request.jurisdiction,
             topic=request.topic,
+            matter=request.matter,
         )
-        question, standalone, _ = prepared(search, request.messages[:last])
+        question, standalone, _ = prepared(search, request.messages[:last], user)
         search = search.model_copy(update={"question": question})
         completion = _Completion(request.model or service.engine.generator.model_name)
         if not request.stream:
-            return completion.whole(service.answer(search, standalone))
+            return completion.whole(service.answer(search, standalone, user))
         return StreamingResponse(
-            completion.chunks(service.stream(search, standalone)), media_type="text/event-stream"
+            completion.chunks(service.stream(search, standalone, user)),
+            media_type="text/event-stream",
         )
 
     return app

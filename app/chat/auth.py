@@ -1,8 +1,9 @@
 """Who may use the chat: the users of ``LEGALRAG_AUTH``, and the login that remembers them.
 
 ``LEGALRAG_AUTH`` names either a file of ``user:hash`` lines (bcrypt hashes, as
-``legalrag auth hash USER`` prints them; ``#`` starts a comment) or, for local use,
-inline ``user:password`` pairs separated by commas.
+``legalrag auth hash USER`` prints them; ``#`` starts a comment; optional groups, see
+:mod:`legalrag.users`) or, for local use, inline ``user:password`` pairs separated by
+commas.
 
 A login is a cookie signed with ``session_secret`` (Starlette's session
 middleware, itsdangerous underneath), not a token kept in one process's memory:
@@ -14,112 +15,23 @@ are in :mod:`.login`, sign-outs in :mod:`.sessions`, the throttle in :mod:`.thro
 
 from __future__ import annotations
 
-import hmac
 import secrets
-from collections.abc import Callable
-from dataclasses import dataclass
 from html import escape
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from legalrag.settings import SettingsError
 from legalrag.settings_edges import SESSION_SECRET_MIN_CHARS
 
+# The users (and their groups) are read in legalrag.users, which the matters' walls
+# share; the names stay importable from here.
+from legalrag.users import Users, hash_password, load_users
+
 if TYPE_CHECKING:
     from legalrag.settings import Settings
 
+__all__ = ["SESSION_COOKIE", "Users", "hash_password", "load_users", "login_page", "session_secret"]
+
 SESSION_COOKIE = "legalrag_session"
-_BCRYPT_PREFIXES = ("$2a$", "$2b$", "$2y$")
-
-
-@dataclass(frozen=True)
-class Users:
-    """The users allowed in, each with a password check."""
-
-    checks: dict[str, Callable[[str], bool]]
-    source: str  # "file <path>" or "inline", for the start-up message
-
-    def verify(self, user: str, password: str) -> bool:
-        """True when ``user`` exists and ``password`` is theirs (same time either way)."""
-        check = self.checks.get(user)
-        if check is None:
-            hmac.compare_digest(password, password)  # keep the timing of a real check
-            return False
-        return check(password)
-
-    def __contains__(self, user: object) -> bool:
-        return user in self.checks
-
-
-def _bcrypt_check(hashed: str) -> Callable[[str], bool]:
-    import bcrypt
-
-    encoded = hashed.encode()
-
-    def check(password: str) -> bool:
-        try:
-            return bcrypt.checkpw(password.encode(), encoded)
-        except ValueError:
-            return False
-
-    return check
-
-
-def _plain_check(expected: str) -> Callable[[str], bool]:
-    def check(password: str) -> bool:
-        return hmac.compare_digest(password.encode(), expected.encode())
-
-    return check
-
-
-def hash_password(password: str) -> str:
-    """A bcrypt hash for a users file."""
-    import bcrypt
-
-    return bcrypt.hashpw(password.encode(), bcrypt.gensalt()).decode()
-
-
-def load_users(value: str | None) -> Users | None:
-    """The users ``LEGALRAG_AUTH`` names; None when it is unset (no login)."""
-    if value is None or not value.strip():
-        return None
-    value = value.strip()
-    path = Path(value).expanduser()
-    if path.is_file():
-        return _users_from_file(path)
-    if value.startswith(("/", "~", ".")):  # a path; inline passwords may hold a "/"
-        raise SettingsError(f"LEGALRAG_AUTH names a users file that does not exist: {value}")
-    checks: dict[str, Callable[[str], bool]] = {}
-    for pair in value.split(","):
-        user, sep, password = pair.strip().partition(":")
-        if not sep or not user.strip() or not password:
-            raise SettingsError(
-                "LEGALRAG_AUTH must be a users file or user:password pairs separated by commas"
-            )
-        checks[user.strip()] = _plain_check(password)
-    return Users(checks, "inline user:password pairs")
-
-
-def _users_from_file(path: Path) -> Users:
-    checks: dict[str, Callable[[str], bool]] = {}
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SettingsError(f"cannot read the users file {path}: {exc}") from None
-    for number, line in enumerate(lines, start=1):
-        line = line.strip()
-        if not line or line.startswith("#"):
-            continue
-        user, sep, hashed = line.partition(":")
-        if not sep or not user.strip() or not hashed.startswith(_BCRYPT_PREFIXES):
-            raise SettingsError(
-                f"{path}:{number}: expected user:bcrypt-hash "
-                "(make one with `legalrag auth hash USER`)"
-            )
-        checks[user.strip()] = _bcrypt_check(hashed.strip())
-    if not checks:
-        raise SettingsError(f"the users file {path} names no users")
-    return Users(checks, f"file {path}")
 
 
 def session_secret(settings: Settings) -> tuple[str, bool]:

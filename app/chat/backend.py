@@ -13,11 +13,12 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any
 
+from legalrag.access import open_access
 from legalrag.app.audit import AuditLog
 from legalrag.app.prompting import template_version
 from legalrag.app.retrieval import Retriever
 from legalrag.factory import make_engine, make_generator, make_rewriter, open_retriever
-from legalrag.store import StoreInfo, describe_store
+from legalrag.store import Filters, StoreInfo, describe_store
 from legalrag.store.schema import SAMPLE_SOURCE
 
 if TYPE_CHECKING:
@@ -44,7 +45,14 @@ class ChatBackend:
         self.retriever: Retriever = open_retriever(settings, embedder)
         # Built now, before concurrent questions could race to build it.
         _ = self.retriever.bm25
-        info = describe_store(self.retriever.store)
+        self.access = open_access(settings)
+        """Who may read which matter: each turn searches within its user's scope."""
+        self.public: Filters | None = (
+            None if self.access.users is None else Filters().within(frozenset())
+        )
+        """The public corpus alone, when users are configured: what the page shared by
+        every user (the filter dropdowns' counts, the footer, /healthz) may describe."""
+        info = describe_store(self.retriever.store, self.public)
         # Sorted for the filter dropdowns.
         info.jurisdictions = dict(sorted(info.jurisdictions.items()))
         info.topics = dict(sorted(info.topics.items()))
@@ -69,6 +77,10 @@ class ChatBackend:
             except Exception as exc:  # reported on the page, retried per question
                 self.generator_error = str(exc)
                 log.warning("the answer model is not available yet: %s", exc)
+
+    def filters_for(self, user: str | None, jurisdiction: str | None, topic: str | None) -> Filters:
+        """A turn's filters, behind its signed-in user's wall (no users: no wall)."""
+        return Filters(jurisdiction=jurisdiction, topic=topic).within(self.access.scope(user))
 
     def _install(self, generator: Generator) -> None:
         self._engine = make_engine(self.settings, self.retriever, generator)
@@ -122,7 +134,7 @@ class ChatBackend:
         started = time.perf_counter()
         try:
             chunks = self.retriever.store.count()
-            probe = self.retriever.retrieve(self.settings.health_query, k=1)
+            probe = self.retriever.retrieve(self.settings.health_query, k=1, filters=self.public)
         except Exception as exc:  # any failure means "not ready", said plainly
             return 503, {"status": "unavailable", "reason": f"index: {type(exc).__name__}: {exc}"}
         if chunks == 0:
@@ -130,7 +142,9 @@ class ChatBackend:
         return 200, {
             "status": "ok",
             "collection": self.index.collection,
-            "chunks": chunks,
+            # Behind a login, a count of every matter's chunks would say how much each
+            # client holds: the public corpus's count at start-up instead.
+            "chunks": chunks if self.public is None else self.index.chunks,
             "probe": {
                 "passages": len(probe.passages),
                 "ms": round(1000 * (time.perf_counter() - started), 1),

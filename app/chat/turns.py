@@ -20,7 +20,7 @@ from dataclasses import replace
 from html import escape
 from typing import TYPE_CHECKING, Any
 
-from legalrag.app.audit import audit_record
+from legalrag.app.audit import audit_record, searched_matters
 from legalrag.app.chat.files import Uploads
 from legalrag.app.chat.options import check_history, check_options, check_question
 from legalrag.app.chat.pages import page_views
@@ -109,6 +109,7 @@ class ChatTurns:
         answer: Answer | None = None
         error: str | None = None
         timings: dict[str, float] = {}
+        searched: list[str] | None = ["none"]  # no search yet (refused before it)
         try:
             conversation = check_history(history)
             chat = list(conversation)
@@ -127,7 +128,9 @@ class ChatTurns:
                 yield TurnOutput(chat, None, None, None)
                 return
 
-            filters = Filters(jurisdiction=jurisdiction, topic=topic)
+            # The signed-in user's wall, looked up per question: a revoke counts at once.
+            filters = self.backend.filters_for(user, jurisdiction, topic)
+            searched = searched_matters(filters.readable_matters())
             rewrite_started = time.perf_counter()
             rewritten = self.backend.rewriter().rewrite(
                 question,
@@ -176,6 +179,7 @@ class ChatTurns:
                     error=error,
                     timings=timings,
                     matter=matter,
+                    matters=searched,
                 )
             )
             if failure is not None:

@@ -93,6 +93,7 @@ def _read_chunks(store: ChunkStore) -> _Chunks:
                 names[meta.document_id] = name_text(meta.document_id, meta.title, opening)
             values[schema.JURISDICTION].append(meta.jurisdiction)
             values[schema.TOPIC].append(meta.topic)
+            values[schema.MATTER].append(meta.matter)
             day = meta.created_day
             values[schema.CREATED_DAY].append(schema.NO_DAY if day is None else day)
         if page and page[0].vector is not None:
@@ -101,6 +102,8 @@ def _read_chunks(store: ChunkStore) -> _Chunks:
         schema.JURISDICTION: np.asarray(values[schema.JURISDICTION], dtype=str),
         schema.TOPIC: np.asarray(values[schema.TOPIC], dtype=str),
         schema.CREATED_DAY: np.asarray(values[schema.CREATED_DAY], dtype=np.int64),
+        # "" for the public corpus (a chunk stored without the key too): see Filters.scope.
+        schema.MATTER: np.asarray(values[schema.MATTER], dtype=str),
     }
     vectors = None
     if pages_of_vectors and sum(len(p) for p in pages_of_vectors) == len(ids):

@@ -86,15 +86,28 @@ class DocumentNames:
             model.index(tokens, show_progress=False)
         return cls(document_ids, model, of_chunk, tokenize)
 
-    def named(self, question: str, rules: NamingRules) -> list[str]:
-        """The documents the question names (none when it names none, or too many)."""
+    def named(
+        self, question: str, rules: NamingRules, readable: np.ndarray | None = None
+    ) -> list[str]:
+        """The documents the question names (none when it names none, or too many).
+
+        ``readable`` (a mask over the chunks, e.g. the asker's matters): only the
+        documents with a readable chunk count, as if the others were not indexed: a
+        word another matter's titles hold neither names those documents nor makes a
+        public one's word common, so nothing here depends on what the asker cannot read.
+        """
         if self.model is None or not self.document_ids:
             return []
-        total = len(self.document_ids)
+        visible = self._documents_of(readable)
+        total = len(self.document_ids) if visible is None else int(visible.sum())
+        if total == 0:
+            return []
         rare = max(1.0, rules.rare_share * total)
-        hits = np.zeros(total, dtype=np.int32)
+        hits = np.zeros(len(self.document_ids), dtype=np.int32)
         for word in dict.fromkeys(self._tokenize([naming_words(question)])[0]):
             present = np.asarray(self.model.get_scores([word])) > 0
+            if visible is not None:
+                present &= visible
             count = int(present.sum())
             if 0 < count <= rare:
                 hits += present
@@ -105,6 +118,14 @@ class DocumentNames:
         if len(named) > rules.max_documents:
             return []
         return [self.document_ids[n] for n in named]
+
+    def _documents_of(self, chunks: np.ndarray | None) -> np.ndarray | None:
+        """The documents (by number) with at least one chunk in the mask; None: all."""
+        if chunks is None:
+            return None
+        visible = np.zeros(len(self.document_ids), dtype=bool)
+        visible[self.chunk_documents[chunks]] = True
+        return visible
 
     def chunk_mask(self, document_ids: Sequence[str]) -> np.ndarray:
         """True for the chunks (BM25 order) of those documents."""

@@ -60,11 +60,13 @@ class RetrievedPassage(DocumentSpan):
 
     def as_dict(self) -> dict[str, Any]:
         """Plain data, for --json (without the vectors; ``page`` and ``pages`` only for
-        a paged document's passage, never a page 0)."""
+        a paged document's passage, never a page 0; ``matter`` only for a matter's)."""
         data = asdict(self)
         del data["vectors"]
         if not self.page:
             del data["page"], data["pages"]
+        if not self.matter:  # the public corpus: as before matters
+            del data["matter"]
         return data
 
 

@@ -47,6 +47,23 @@ class _Candidates:
             self.vectors[chunk.id] = chunk.vector
 
 
+def _behind_the_wall(candidates: _Candidates, filters: Filters) -> None:
+    """Drop any candidate outside the asker's matters. Each stage searched within them
+    already; this keeps a chunk another way found (a store's own filter, a cache out
+    of date with a move between matters) from ever reaching fusion or the sources."""
+    readable = filters.readable_matters()
+    if not readable:
+        return
+    walled = [c for c, chunk in candidates.found.items() if chunk.metadata.matter not in readable]
+    for chunk_id in walled:
+        del candidates.found[chunk_id]
+        candidates.vectors.pop(chunk_id, None)
+        candidates.dense_hits.pop(chunk_id, None)
+        candidates.bm25_hits.pop(chunk_id, None)
+    if walled:
+        candidates.named = [c for c in candidates.named if c in candidates.found]
+
+
 class Retriever:
     """Finds the sources for a question in one chunk store."""
 
@@ -66,6 +83,10 @@ class Retriever:
         self._bm25: BM25Index | None = None
         self.count_tokens = count_tokens
         self.reranker = reranker
+        self.wall: frozenset[str] | None = None
+        """The matters every search of this retriever stays within (beside the public
+        corpus), whatever its filters say: a process acting as one user (``eval
+        --user``) sets it once. None: only the filters' own ``scope`` applies."""
 
     @property
     def bm25(self) -> BM25Index | None:
@@ -94,7 +115,7 @@ class Retriever:
         ``gate=False`` as for :meth:`rank_chunks` (an evaluation of selection alone).
         """
         k = k or self.settings.retrieve_k
-        result = RetrievalResult(question=question, filters=filters or Filters())
+        result = RetrievalResult(question=question, filters=self._walled(filters))
         ranking = self._rank(result, gate=gate)
         if ranking is not None:
             result.passages = self._select(ranking, k)
@@ -111,7 +132,7 @@ class Retriever:
         ``gate=False`` the relevance gate's verdict is still set on the result
         (``refused``, ``reason``) but the ranking is returned anyway.
         """
-        result = RetrievalResult(question=question, filters=filters or Filters())
+        result = RetrievalResult(question=question, filters=self._walled(filters))
         ranking = self._rank(result, gate=gate)
         if ranking is not None:
             result.passages = [
@@ -124,6 +145,14 @@ class Retriever:
             ]
         return result
 
+    def _walled(self, filters: Filters | None) -> Filters:
+        """``filters`` within :attr:`wall` too (the narrower of the two scopes)."""
+        filters = filters or Filters()
+        if self.wall is None:
+            return filters
+        scope = self.wall if filters.scope is None else filters.scope & self.wall
+        return filters.within(scope)
+
     # --- the stages -------------------------------------------------------------------
 
     def _rank(self, result: RetrievalResult, *, gate: bool) -> Ranking | None:
@@ -132,7 +161,13 @@ class Retriever:
         None when nothing may be returned: filters that match nothing, or the gate.
         """
         question, filters = result.question, result.filters
-        nothing_matches = f"No indexed passage matches the filters ({filters.describe()})."
+        described = filters.describe()
+        # Said the same whether a chosen matter exists or is walled off: never which.
+        nothing_matches = (
+            f"No indexed passage matches the filters ({described})."
+            if described
+            else "No indexed passage is open to this search."
+        )
         bm25 = self.bm25
         # BM25 applies the filters to its own copy of the metadata: asking the store
         # for the ids they allow doubled the cost of a filtered question.
@@ -140,10 +175,15 @@ class Retriever:
         if allowed is not None and not allowed.any():
             result.reason = nothing_matches
             return None
+        store_filters: Filters | None = None if filters.empty else filters
+        if allowed is not None and allowed.all():
+            # A scope that walls nothing off here (an index of public documents alone):
+            # the unfiltered search, as fast as before matters.
+            allowed, store_filters = None, None
 
         candidates = _Candidates()
         if self.embedder is not None:
-            self._dense_stage(question, filters, allowed, candidates)
+            self._dense_stage(question, store_filters, allowed, candidates)
             if not filters.empty and not candidates.dense_hits and bm25 is None:
                 result.reason = nothing_matches
                 return None
@@ -157,13 +197,17 @@ class Retriever:
         if bm25 is not None:
             self._bm25_stage(question, bm25, allowed, candidates)
             if self.settings.document_naming and bm25.names is not None:
-                self._named_stage(question, bm25, allowed, candidates)
+                readable = (
+                    None if allowed is None else Filters(scope=filters.scope).mask(bm25.columns)
+                )
+                self._named_stage(question, bm25, allowed, readable, candidates)
+        _behind_the_wall(candidates, filters)
         return self._fuse(question, candidates)
 
     def _dense_stage(
         self,
         question: str,
-        filters: Filters,
+        filters: Filters | None,
         allowed: np.ndarray | None,
         candidates: _Candidates,
     ) -> None:
@@ -185,9 +229,7 @@ class Retriever:
                 candidates.found[chunk_id] = got[chunk_id]
                 candidates.vectors[chunk_id] = bm25.vectors[row]
             return
-        hits = self.store.query(
-            query_vector, k, None if filters.empty else filters, with_vectors=True
-        )
+        hits = self.store.query(query_vector, k, filters, with_vectors=True)
         for rank, hit in enumerate(hits, start=1):
             candidates.dense_hits[hit.chunk.id] = (hit.similarity, rank)
             candidates.keep(hit.chunk)
@@ -204,14 +246,20 @@ class Retriever:
                 candidates.keep(chunk)
 
     def _named_stage(
-        self, question: str, bm25: BM25Index, allowed: np.ndarray | None, candidates: _Candidates
+        self,
+        question: str,
+        bm25: BM25Index,
+        allowed: np.ndarray | None,
+        readable: np.ndarray | None,
+        candidates: _Candidates,
     ) -> None:
-        """Both stages again, within the documents the question names (see naming.py)."""
+        """Both stages again, within the documents the question names (see naming.py),
+        named among the ``readable`` documents only (the asker's scope)."""
         assert bm25.names is not None
         rules = NamingRules(
             self.settings.document_naming_rare_share, self.settings.document_naming_max
         )
-        documents = bm25.names.named(question, rules)
+        documents = bm25.names.named(question, rules, readable)
         if not documents:
             return
         inside = bm25.names.chunk_mask(documents)

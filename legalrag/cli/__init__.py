@@ -17,7 +17,7 @@ import typer
 from typer.core import TyperGroup
 from typer.exceptions import TyperException
 
-from legalrag.cli import admin, chat, ingest, query, render
+from legalrag.cli import admin, chat, ingest, matter, query, render
 from legalrag.cli import eval as evaluation
 from legalrag.cli import serve as serving
 from legalrag.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, LegalragError
@@ -65,6 +65,9 @@ app = typer.Typer(
 config_app = typer.Typer(help="Show the effective settings.", no_args_is_help=True)
 index_app = typer.Typer(help="Inspect the index.", no_args_is_help=True)
 audit_app = typer.Typer(help="Read the chat's audit log.", no_args_is_help=True)
+matter_app = typer.Typer(
+    help="Matters: client documents only their members may read.", no_args_is_help=True
+)
 auth_app = typer.Typer(help="Users of the chat's login, tokens of the API.", no_args_is_help=True)
 sky_app = typer.Typer(
     help="Run on GPU clusters through SkyPilot (pip install 'legalrag[sky]').",
@@ -85,6 +88,10 @@ app.command()(chat.chat)
 audit_app.command("tail")(chat.audit_tail)
 audit_app.command("export")(chat.audit_export)
 auth_app.command("hash")(chat.auth_hash)
+matter_app.command("create")(matter.matter_create)
+matter_app.command("list")(matter.matter_list)
+matter_app.command("grant")(matter.matter_grant)
+matter_app.command("revoke")(matter.matter_revoke)
 auth_app.command("token")(serving.auth_token)
 app.command()(serving.serve)
 eval_app.callback()(evaluation.eval_run)
@@ -96,6 +103,7 @@ app.add_typer(index_app, name="index")
 app.add_typer(sky_app, name="sky")
 app.add_typer(audit_app, name="audit")
 app.add_typer(auth_app, name="auth")
+app.add_typer(matter_app, name="matter")
 app.add_typer(eval_app, name="eval")
 
 

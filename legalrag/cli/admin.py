@@ -30,12 +30,28 @@ def config_show(*, shared: SharedOptions, as_json: JsonOpt = False) -> None:
 
 
 @shared_options(STORE)
-def index_info(as_json: JsonOpt = False, *, shared: SharedOptions) -> None:
+def index_info(
+    as_json: JsonOpt = False,
+    user: Annotated[
+        str | None,
+        typer.Option(
+            "--user", help="Count only what this user of LEGALRAG_AUTH may read (their matters)."
+        ),
+    ] = None,
+    *,
+    shared: SharedOptions,
+) -> None:
     """Counts, embedding model, dimension and location of the index."""
     from legalrag.factory import open_store
-    from legalrag.store import describe_store
+    from legalrag.store import Filters, describe_store
 
-    info = describe_store(open_store(shared.settings()))
+    settings = shared.settings()
+    scope = None
+    if user is not None:
+        from legalrag.access import open_access
+
+        scope = Filters().within(open_access(settings).scope(user))
+    info = describe_store(open_store(settings), scope)
     if as_json:
         render.print_json(info.as_dict())
         return

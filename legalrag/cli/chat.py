@@ -39,6 +39,12 @@ def chat(*, shared: SharedOptions) -> None:
 def audit_tail(
     count: Annotated[int, typer.Option("-n", "--lines", min=1, help="How many entries.")] = 10,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
+    user: Annotated[
+        str | None,
+        typer.Option(
+            "--user", help="Only this user's own entries (what they asked and were shown)."
+        ),
+    ] = None,
     *,
     shared: SharedOptions,
 ) -> None:
@@ -47,7 +53,11 @@ def audit_tail(
 
     settings = shared.settings()
     path = settings.audit_log_path
-    entries = tail_audit(path, count)
+    if user is not None:
+        from legalrag.access import open_access
+
+        open_access(settings).scope(user)  # an unknown user is refused
+    entries = tail_audit(path, count, user=user)
     if as_json:
         for entry in entries:
             render.print_json(entry)

@@ -55,6 +55,14 @@ def eval_run(
     resume: Annotated[
         bool, typer.Option("--resume", help="Keep the rows already finished in --out.")
     ] = False,
+    user: Annotated[
+        str | None,
+        typer.Option(
+            "--user",
+            help="Act as this user of LEGALRAG_AUTH: only the public corpus and the matters "
+            "they may read are searched.",
+        ),
+    ] = None,
     as_json: JsonOpt = False,
     *,
     shared: SharedOptions,
@@ -72,7 +80,14 @@ def eval_run(
     gates = parse_gates(fail_under or [])
     question_set = load_question_set(dataset, fmt)
     questions = question_set.questions[:limit]
+    scope = None
+    if user is not None:
+        from legalrag.access import open_access
+
+        scope = open_access(settings).scope(user)  # an unknown user fails before the model
     context = open_context(settings)
+    for retriever in (context.ranker, context.selector):
+        retriever.wall = scope  # the engine and the verifier search through the selector
     header = run_header(question_set, settings)
     out_folder = settings.eval_out_dir
     with _progress(disable=quiet or as_json) as progress:

@@ -48,6 +48,14 @@ def ingest(
     if_empty: Annotated[
         bool, typer.Option("--if-empty", help="Do nothing when the index already has chunks.")
     ] = False,
+    matter: Annotated[
+        str | None,
+        typer.Option(
+            help="Put the documents in this matter (`legalrag matter create` it first): "
+            "only its members may read them. Without: the public corpus. Re-ingesting a "
+            "document moves it to the matter given (or to the public corpus)."
+        ),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
     as_json: JsonOpt = False,
     *,
@@ -71,6 +79,10 @@ def ingest(
     settings = shared.settings(
         hub_needed=lambda s: named is Source.pile_of_law and "://" in s.pile_of_law_data_files,
     )
+    if matter is not None:
+        from legalrag.matters import open_registry
+
+        open_registry(settings).require(matter)  # before any model loads or file is read
     already = _chunks_indexed(settings) if if_empty else 0
     if already:
         if not quiet:
@@ -86,6 +98,7 @@ def ingest(
         subset=subset,
         limit=limit,
         partition=share,
+        matter=matter or "",
         quiet=quiet or as_json,
         console=render.err,
     )

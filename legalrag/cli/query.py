@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -15,12 +15,33 @@ from legalrag.errors import QuestionError, SettingsError
 
 if TYPE_CHECKING:
     from legalrag.app.retrieval import Filters, Retriever
+    from legalrag.settings import Settings
 
 RETRIEVE_K = setting_flag("--k", "retrieve_k")
 JurisdictionOpt = Annotated[
     str | None, typer.Option(help="Only sources from this jurisdiction (e.g. CA).")
 ]
 TopicOpt = Annotated[str | None, typer.Option(help="Only sources on this topic.")]
+MatterOpt = Annotated[
+    str | None, typer.Option(help="Only sources of this matter (one the --user may read).")
+]
+UserOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--user",
+        help="Act as this user of LEGALRAG_AUTH: only the public corpus and the matters "
+        "they may read are searched. Without: everything (the operator's own index).",
+    ),
+]
+
+
+def scoped(settings: Settings, user: str | None, matter: str | None, **chosen: Any) -> Filters:
+    """The filters chosen, behind ``user``'s wall (their readable matters)."""
+    from legalrag.access import open_access
+    from legalrag.app.retrieval import Filters
+
+    scope = open_access(settings).choose(user, matter) if user or matter else None
+    return Filters(matter=matter, **chosen).within(scope)
 
 
 @shared_options(INDEX, RETRIEVE_K)
@@ -44,6 +65,8 @@ def retrieve(
         datetime | None,
         typer.Option("--to", formats=["%Y-%m-%d"], help="Posted on or before (YYYY-MM-DD)."),
     ] = None,
+    matter: MatterOpt = None,
+    user: UserOpt = None,
     as_json: JsonOpt = False,
     *,
     shared: SharedOptions,
@@ -51,10 +74,12 @@ def retrieve(
     """Show the sources retrieved for a question, with each stage's score."""
     settings = shared.settings()
     from legalrag.app.questions import clean_question
-    from legalrag.app.retrieval import Filters
     from legalrag.factory import open_retriever
 
-    filters = Filters(
+    filters = scoped(
+        settings,
+        user,
+        matter,
         jurisdiction=jurisdiction,
         topic=topic,
         date_from=date_from.date() if date_from else None,
@@ -122,6 +147,8 @@ def ask(
     question: Annotated[str, typer.Argument(help="The legal question.")],
     jurisdiction: JurisdictionOpt = None,
     topic: TopicOpt = None,
+    matter: MatterOpt = None,
+    user: UserOpt = None,
     as_json: JsonOpt = False,
     no_stream: Annotated[
         bool, typer.Option("--no-stream", help="Print the answer once it is complete.")
@@ -135,16 +162,16 @@ def ask(
     """Answer a question from the index, every claim cited and checked."""
     settings = shared.settings()
     from legalrag.app.questions import clean_question
-    from legalrag.app.retrieval import Filters
     from legalrag.factory import make_engine
 
+    filters = scoped(settings, user, matter, jurisdiction=jurisdiction, topic=topic)
     question = clean_question(question, max_chars=settings.max_question_chars)
     engine = make_engine(settings)
     streaming = not (as_json or no_stream)
     printer = render.AnswerPrinter(hide_reasoning=hide_reasoning)
     result = engine.answer(
         question,
-        filters=Filters(jurisdiction=jurisdiction, topic=topic),
+        filters=filters,
         on_event=printer.show if streaming else None,
     )
     if as_json:

@@ -96,7 +96,21 @@ def index_table(info: Any) -> None:
         ("jurisdictions", _counts(info.jurisdictions, thousands=False)),
         ("topics", _counts(info.topics, thousands=False)),
     ]
+    if info.matters:
+        rows.append(("matters", _counts(info.matters, thousands=False)))
     out.print(_table("legalrag index", "what", rows, header=False))
+
+
+def matters_table(matters: Sequence[Any]) -> None:
+    """Each matter with its members and their roles."""
+    if not matters:
+        note("no matters yet: `legalrag matter create NAME`")
+        return
+    rows = [
+        (m.name, ", ".join(f"{who} ({role})" for who, role in m.members.items()) or "(none)")
+        for m in matters
+    ]
+    out.print(_table("legalrag matters", "matter", rows, header=False))
 
 
 # --- ingest --------------------------------------------------------------------------

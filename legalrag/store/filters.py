@@ -4,20 +4,28 @@ A store translates :class:`Filters` into its own query language (Chroma's in
 :mod:`legalrag.store.chroma`); the BM25 cache applies them to its metadata
 arrays with :meth:`Filters.mask`. A filter that matches nothing returns nothing:
 it never falls back to the whole corpus.
+
+``scope`` is not a choice but a wall (:mod:`legalrag.matters`): the matters whose
+documents the asker may read, beside the public corpus (chunks with no matter). It
+rides on the same type so every path that honours a filter (dense search, BM25,
+the exact search, document naming) honours it, and none can forget it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 import numpy as np
 
 from legalrag.store import schema
 
-FILTER_COLUMNS = (schema.JURISDICTION, schema.TOPIC, schema.CREATED_DAY)
+FILTER_COLUMNS = (schema.JURISDICTION, schema.TOPIC, schema.CREATED_DAY, schema.MATTER)
 """The metadata a filter reads, kept as arrays beside the BM25 cache (see :meth:`mask`)."""
+
+# A matter value no chunk carries: a chosen matter outside the scope passes nothing.
+_NO_MATTER_READABLE = "\x00"
 
 
 @dataclass(frozen=True)
@@ -28,11 +36,30 @@ class Filters:
     topic: str | None = None
     date_from: date | None = None
     date_to: date | None = None
+    matter: str | None = None
+    """Only this matter's documents (one the asker may read: checked at the edge)."""
+    scope: frozenset[str] | None = None
+    """The matters readable besides the public corpus; None: every chunk is readable
+    (no users configured, or the operator's own CLI)."""
 
     @property
     def empty(self) -> bool:
         """True when nothing is restricted."""
-        return not (self.jurisdiction or self.topic or self.date_from or self.date_to)
+        chosen = self.jurisdiction or self.topic or self.date_from or self.date_to
+        return not (chosen or self.matter or self.scope is not None)
+
+    def within(self, scope: frozenset[str] | None) -> Filters:
+        """These filters behind the wall of ``scope`` (the asker's readable matters)."""
+        return replace(self, scope=scope)
+
+    def readable_matters(self) -> list[str]:
+        """The matter values a chunk may carry to pass (``""``: public); [] when any may."""
+        if self.matter:
+            allowed = self.scope is None or self.matter in self.scope
+            return [self.matter] if allowed else [_NO_MATTER_READABLE]
+        if self.scope is None:
+            return []
+        return ["", *sorted(self.scope)]
 
     @property
     def day_from(self) -> int | None:
@@ -51,6 +78,9 @@ class Filters:
         if self.empty:
             return None
         keep = np.ones(len(columns[schema.CREATED_DAY]), dtype=bool)
+        readable = self.readable_matters()
+        if readable:
+            keep &= np.isin(columns[schema.MATTER], readable)
         if self.jurisdiction:
             keep &= columns[schema.JURISDICTION] == self.jurisdiction.upper()
         if self.topic:
@@ -65,6 +95,8 @@ class Filters:
     def describe(self) -> str:
         """e.g. ``jurisdiction=CA, from 2019-01-01``."""
         parts = []
+        if self.matter:
+            parts.append(f"matter={self.matter}")
         if self.jurisdiction:
             parts.append(f"jurisdiction={self.jurisdiction.upper()}")
         if self.topic:

@@ -141,24 +141,36 @@ class StoreInfo:
     sources: dict[str, int] = field(default_factory=dict)
     jurisdictions: dict[str, int] = field(default_factory=dict)
     topics: dict[str, int] = field(default_factory=dict)
+    matters: dict[str, int] = field(default_factory=dict)
+    """Documents per matter (of those counted: the asker's own)."""
 
     def as_dict(self) -> dict[str, Any]:
         """Plain data, for --json."""
         return dict(self.__dict__)
 
 
-def describe_store(store: ChunkStore) -> StoreInfo:
-    """Counts and model of a collection; documents (and their sources, jurisdictions
-    and topics) counted once each, by scanning the metadata."""
+def describe_store(store: ChunkStore, scope: Filters | None = None) -> StoreInfo:
+    """Counts and model of a collection; documents (and their sources, jurisdictions,
+    topics and matters) counted once each, by scanning the metadata. With ``scope``
+    (its matters: see :attr:`Filters.scope`) only the chunks it may read are counted,
+    so another matter's documents change no figure."""
+    readable = [] if scope is None else scope.readable_matters()
+    chunks = 0
     documents: set[str] = set()
     sources: Counter[str] = Counter()
     jurisdictions: Counter[str] = Counter()
     topics: Counter[str] = Counter()
+    matters: Counter[str] = Counter()
     for page in store.pages(with_text=False):
         for chunk in page:
             meta = chunk.metadata
+            if readable and meta.matter not in readable:
+                continue
+            chunks += 1
             if meta.document_id in documents:
                 continue
+            if meta.matter:
+                matters[meta.matter] += 1
             documents.add(meta.document_id)
             sources[meta.source or "?"] += 1
             if meta.jurisdiction:
@@ -169,11 +181,12 @@ def describe_store(store: ChunkStore) -> StoreInfo:
     return StoreInfo(
         location=store.location,
         collection=store.name,
-        chunks=store.count(),
+        chunks=chunks,
         documents=len(documents),
         embedding_model=None if model is None else model.model_name,
         dimension=None if model is None else model.dimension,
         sources=dict(sources.most_common()),
         jurisdictions=dict(jurisdictions.most_common()),
         topics=dict(topics.most_common()),
+        matters=dict(matters.most_common()),
     )

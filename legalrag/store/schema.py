@@ -29,9 +29,10 @@ SECTION = "section"  # the section path of the chunk's first character (structur
 SUMMARY = "summary"  # the document's summary, when ingest was asked to write them
 PAGE = "page"  # the page (1-based) of a paged document's span's first character
 PAGES = "pages"  # the pages the span covers: "4", or "4-5" (Chroma takes no lists)
+MATTER = "matter"  # the matter a client document belongs to; missing: the public corpus
 
 STORED_KEYS = (DOCUMENT_ID, SOURCE, TITLE, URL, JURISDICTION, TOPIC, CREATED, CREATED_DAY)
-STORED_KEYS += (DOWNLOADED, CHUNK_INDEX, START, END, SECTION, SUMMARY, PAGE, PAGES)
+STORED_KEYS += (DOWNLOADED, CHUNK_INDEX, START, END, SECTION, SUMMARY, PAGE, PAGES, MATTER)
 """Every key :meth:`ChunkMetadata.to_store` may write."""
 
 SAMPLE_SOURCE = "sample"
@@ -109,6 +110,9 @@ class DocumentSpan:
     shown."""
     pages: str = ""
     """The pages the span covers, as :func:`page_range` writes them ("4", "4-5")."""
+    matter: str = ""
+    """The matter (:mod:`legalrag.matters`) whose members alone may read the document;
+    "" for the public corpus (readable by anyone; a chunk stored without the key too)."""
 
     def span_facts(self) -> dict[str, Any]:
         """These fields alone, to build another kind of span from this one."""
@@ -169,6 +173,8 @@ class ChunkMetadata(DocumentSpan):
         if self.page:
             meta[PAGE] = self.page
             meta[PAGES] = self.pages or str(self.page)
+        # Always written, "" when public: Chroma's filter cannot test for a missing key.
+        meta[MATTER] = self.matter
         meta.update({CHUNK_INDEX: self.chunk_index, START: self.start, END: self.end})
         return meta
 

@@ -59,9 +59,21 @@ def chroma_where(filters: Filters | None) -> dict[str, Any] | None:
         clauses.append({"created_day": {"$gte": filters.day_from}})
     if filters.day_to is not None:
         clauses.append({"created_day": {"$lte": filters.day_to}})
+    readable = filters.readable_matters()
+    if readable:
+        clauses.append(_matter_clause(readable))
     if not clauses:
         return None
     return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+
+def _matter_clause(readable: list[str]) -> dict[str, Any]:
+    """Chunks of these matters, ``""`` standing for the public corpus. Ingest writes
+    ``matter: ""`` on public chunks for this: Chroma has no "key missing" test, and
+    ``$nin`` passes a chunk without the key whatever it names. A public chunk of an
+    index from before matters has no key and so fails here (closed, not open); the
+    retriever's own searches use the BM25 cache's column, where it reads as public."""
+    return {"matter": {"$in": readable}}
 
 
 def _chunk(chunk_id: str, text: str | None, meta: Any, vector: Any = None) -> StoredChunk:
