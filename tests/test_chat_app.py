@@ -138,11 +138,11 @@ def test_each_answered_question_is_one_audit_line_without_secrets(
 ) -> None:
     fake.script = Script(answer=ANSWER, reasoning="r")
     before = len(_audit_lines(backend)) if backend.settings.audit_log_path.exists() else 0
-    _turn(backend, QUESTION, jurisdiction="TX", k=3, user="alice")
+    _turn(backend, QUESTION, jurisdiction="TX", k=3, user="lawyer")
     lines = _audit_lines(backend)
     assert len(lines) == before + 1
     line = lines[-1]
-    assert line["user"] == "alice" and line["question"] == QUESTION
+    assert line["user"] == "lawyer" and line["question"] == QUESTION
     assert line["filters"] == {"jurisdiction": "TX"} and line["k"] == 3
     assert line["model"] == "fake-r1-distill" and line["prompt_version"] == "answer-v2"
     assert line["source_ids"] and len(line["source_ids"]) <= 3
@@ -416,7 +416,7 @@ def test_an_answer_whose_audit_line_fails_at_the_end_is_taken_off_the_page(
     own = ChatBackend(settings, embedder=embedder)
     fake.script = Script(answer=ANSWER, reasoning="Source 1 is the Texas post.", chunk_size=5)
     steps = []
-    for step in ChatTurns(own).run(QUESTION, [], None, "TX", None, None, True, "alice"):
+    for step in ChatTurns(own).run(QUESTION, [], None, "TX", None, None, True, "lawyer"):
         steps.append(step)
         if "A Texas landlord" in str(step.chat[-1]["content"]) and logs.is_dir():
             # The disk goes away while the answer streams: the log's folder is a file now.

@@ -79,8 +79,11 @@ class ChatBackend:
                 log.warning("the answer model is not available yet: %s", exc)
 
     def filters_for(self, user: str | None, jurisdiction: str | None, topic: str | None) -> Filters:
-        """A turn's filters, behind its signed-in user's wall (no users: no wall)."""
-        return Filters(jurisdiction=jurisdiction, topic=topic).within(self.access.scope(user))
+        """A turn's filters, behind its signed-in user's wall (no users: no wall).
+
+        Without users the chat has no login, and a name the page carries is no one's."""
+        signed_in = user if self.access.users is not None else None
+        return Filters(jurisdiction=jurisdiction, topic=topic).within(self.access.scope(signed_in))
 
     def _install(self, generator: Generator) -> None:
         self._engine = make_engine(self.settings, self.retriever, generator)

@@ -20,17 +20,20 @@ from legalrag.app.generation import AnswerText, Finished, Reasoning
 REASONING_TITLE = "Reasoning"
 
 
+_GOING_ON = ("event", "sources")  # what the answer's worker sends before it ends
+
+
 def coalesced(
     events: queue.Queue[tuple[str, Any]], interval_s: float
 ) -> Iterator[list[tuple[str, Any]]]:
     """Batches of ``(kind, item)`` from ``events``: each waits for one event, then takes
     what arrives until ``interval_s`` has passed since the last batch. A batch ending in
-    anything but an ``"event"`` (``"done"``, ``"error"``) is the last."""
+    ``"done"`` or ``"error"`` is the last (``"event"`` and ``"sources"`` go on)."""
     last = float("-inf")
     while True:
         batch = [events.get()]
         deadline = last + interval_s
-        while batch[-1][0] == "event":
+        while batch[-1][0] in _GOING_ON:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 break
@@ -39,7 +42,7 @@ def coalesced(
             except queue.Empty:
                 break
         yield batch
-        if batch[-1][0] != "event":
+        if batch[-1][0] not in _GOING_ON:
             return
         last = time.monotonic()
 
