@@ -341,6 +341,9 @@ def test_the_chat_backend_searches_as_the_signed_in_user(walled, embedder) -> No
         assert not _leaks(json.dumps([str(step) for step in steps]), ACME)
     line = json.loads(audit.read_text(encoding="utf-8").splitlines()[-1])
     assert line["user"] == "alice" and line["matters"] == ["public", ACME]
+    from legalrag.app.audit import tail_audit
+
+    assert len(tail_audit(audit, 10, user="alice")) == 2 and tail_audit(audit, 10, user="bob") == []
 
 
 def test_the_cli_acts_as_the_user_and_refuses_without_revealing(walled) -> None:
