@@ -44,7 +44,7 @@ def backend(sample_index, embedder, fake: FakeLLM, tmp_path_factory) -> ChatBack
             "llm_timeout_s": 2.0,
             "llm_retries": 0,
             "audit_log": audit,
-            "auth": load_settings(auth="lawyer:open-sesame").auth,
+            "auth": load_settings(auth="lawyer:open-sesame,alice:wonderland").auth,
             "session_secret": load_settings(session_secret=SECRET).session_secret,
             "chat_update_interval_s": 0.0,  # one update per token: the streaming is seen
         }

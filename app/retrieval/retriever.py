@@ -184,6 +184,7 @@ class Retriever:
         candidates = _Candidates()
         if self.embedder is not None:
             self._dense_stage(question, store_filters, allowed, candidates)
+            _behind_the_wall(candidates, filters)  # before the gate reads their scores
             if not filters.empty and not candidates.dense_hits and bm25 is None:
                 result.reason = nothing_matches
                 return None
