@@ -185,14 +185,15 @@ def make_support_checker(
     return support_check.embedding_support_check(embedder.embed_documents)
 
 
-def make_rewriter(settings: Settings, generator: Generator) -> QuestionRewriter:
+def make_rewriter(settings: Settings, generator: Generator | None) -> QuestionRewriter:
     """The chat's follow-up rewriter: the model when asked for (auto: when an endpoint
-    is configured) and the generator can answer a plain prompt, else offline."""
+    is configured) and the generator can answer a plain prompt, else offline (also
+    when there is no generator: the model server cannot be reached)."""
     from legalrag.app.followups import ModelRewriter, OfflineRewriter
 
     chat = settings.chat
     wants_model = chat.rewrite == "llm" or (chat.rewrite == "auto" and settings.llm.base_url)
-    if wants_model and generator.capabilities.complete:
+    if generator is not None and wants_model and generator.capabilities.complete:
         return ModelRewriter(
             generator,
             max_tokens=chat.rewrite_max_tokens,

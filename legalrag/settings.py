@@ -228,7 +228,10 @@ class Settings(BaseSettings, ChatFields, EvalFields, ReaderFields, ServingFields
         description="Deadline for one whole model call: the streamed answer and retries included.",
     )
     llm_retries: int = Field(default=2, ge=0, description="Retries when down or HTTP 5xx.")
-    llm_retry_backoff_s: float = Field(default=1.0, ge=0)
+    llm_retry_backoff_s: float = Field(default=0.5, ge=0, description="Doubling, between retries.")
+    llm_down_recheck_s: float = Field(
+        default=30.0, ge=0, description="Found down: calls this soon after try once, no retries."
+    )
     # DeepSeek-R1's recommended sampling.
     llm_temperature: float = Field(default=0.6, ge=0, le=2)
     llm_top_p: float = Field(default=0.95, gt=0, le=1)

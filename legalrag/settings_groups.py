@@ -108,6 +108,7 @@ class EndpointSettings(SettingsGroup):
     retries: int
     max_tokens: int
     retry_backoff_s: float = 1.0  # doubling; the judge's retries are the SDK's own
+    down_recheck_s: float = 30.0  # found down: later calls try once (reachability.py)
     temperature: float | None = None  # None: the server's default (the judge's case)
     top_p: float | None = None
 

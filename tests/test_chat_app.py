@@ -223,6 +223,24 @@ def test_errors_and_refusals_are_shown_as_such_and_the_chat_goes_on(
     assert 'class="cite" data-verdict="supported"' in again[-1].chat[-1]["content"]
 
 
+def test_a_model_server_down_from_the_start_still_gets_the_extractive_answer(
+    backend: ChatBackend, embedder
+) -> None:
+    """No model named and its server down: the chat cannot even learn the model's name,
+    yet each question is answered extractively with the reason, not a bare error."""
+    url = f"http://127.0.0.1:{free_port()}/v1"
+    settings = backend.settings.model_copy(update={"llm_base_url": url, "llm_model": None})
+    down = ChatBackend(settings, embedder=embedder)
+    assert down.generator_error is not None  # found down when the chat started
+    for _ in range(2):
+        final = list(ChatTurns(down).run(QUESTION, [], None, None, None, None, True, "lawyer"))
+        chat = final[-1].chat
+        assert f"The model server at {url} is not reachable" in chat[-2]["content"]
+        assert "here instead is the extractive answer" in chat[-1]["content"]
+        assert 'data-verdict="supported"' in chat[-1]["content"]
+        assert "Texas" in final[-1].sources
+
+
 def test_a_stream_cut_mid_answer_is_labelled_incomplete_and_not_checked(
     backend: ChatBackend, fake: FakeLLM
 ) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import socket
+import threading
 import time
 from collections.abc import Iterator
 
@@ -15,9 +17,11 @@ from legalrag.app.generation import (
     Completion,
     ExtractiveGenerator,
     GenerationError,
+    GenerationRequest,
     OpenAICompatibleGenerator,
     Reasoning,
 )
+from legalrag.app.generation.reachability import SERVERS
 from legalrag.app.prompting import REFUSAL
 from legalrag.app.retrieval import Filters
 from legalrag.factory import make_engine, make_rewriter, make_support_checker
@@ -158,6 +162,47 @@ def test_a_server_that_is_down(sample_index) -> None:
     down = settings.model_copy(update={"llm_base_url": url, "llm_retries": 0})
     with pytest.raises(GenerationError, match="not reachable"):
         OpenAICompatibleGenerator(down.llm)
+
+
+def test_a_server_found_down_is_tried_once_until_it_answers(sample_index, fake: FakeLLM) -> None:
+    """A down server is retried in full once; later calls are told at once (one attempt),
+    and the first call that reaches it again gets its retries back."""
+    settings, _ = sample_index
+    attempts: list[int] = []
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def hang_up() -> None:  # accepts and closes: no HTTP answer, as a server going down
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            attempts.append(1)
+            conn.close()
+
+    threading.Thread(target=hang_up, daemon=True).start()
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}/v1"
+    retrying = {"llm_model": "m", "llm_retries": 2, "llm_retry_backoff_s": 0}
+    request = GenerationRequest(question="q", sources=[], prompt="p")
+
+    def attempts_of_one_call(**update: object) -> int:
+        attempts.clear()
+        endpoint = settings.model_copy(update={"llm_base_url": url, **retrying, **update})
+        with pytest.raises(GenerationError, match="not reachable"):
+            list(OpenAICompatibleGenerator(endpoint.llm).generate(request))
+        return len(attempts)
+
+    try:
+        assert [attempts_of_one_call() for _ in range(3)] == [3, 1, 1]
+        assert attempts_of_one_call(llm_down_recheck_s=0) == 3  # no memory: full retries
+    finally:
+        listener.close()
+    # An address that answers again: its mark is cleared by the first success.
+    SERVERS.down(fake.url)
+    fake.script = Script(answer="Fine [1].")
+    up = settings.model_copy(update={"llm_base_url": fake.url, **retrying})
+    assert list(OpenAICompatibleGenerator(up.llm).generate(request))
+    assert not SERVERS.recently_down(fake.url, 60)
 
 
 def test_the_gate_refuses_without_calling_the_model(engine: AnswerEngine, fake: FakeLLM) -> None:

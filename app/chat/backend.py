@@ -17,6 +17,7 @@ from legalrag.access import open_access
 from legalrag.app.audit import AuditLog
 from legalrag.app.prompting import template_version
 from legalrag.app.retrieval import Retriever
+from legalrag.errors import GenerationError
 from legalrag.factory import make_engine, make_generator, make_rewriter, open_retriever
 from legalrag.store import Filters, StoreInfo, describe_store
 from legalrag.store.schema import SAMPLE_SOURCE
@@ -111,8 +112,12 @@ class ChatBackend:
             return self._offline
 
     def rewriter(self) -> QuestionRewriter:
-        """The follow-up rewriter that goes with the engine's generator."""
-        self.engine()
+        """The follow-up rewriter that goes with the engine's generator; the offline
+        rule while the model server cannot be reached (the answer then says why)."""
+        try:
+            self.engine()
+        except GenerationError:
+            return make_rewriter(self.settings, None)
         assert self._rewriter is not None
         return self._rewriter
 

@@ -226,12 +226,11 @@ class ChatTurns:
     ) -> Generator[TurnOutput, None, tuple[TurnOutput, Answer, str | None]]:
         """Stream the answer into ``chat``; return the last step, the answer shown and
         the model's failure when the answer shown is the extractive one instead."""
-        engine = self.backend.engine()
         events: queue.Queue[tuple[str, Any]] = queue.Queue()
 
         def work() -> None:
-            try:
-                result = engine.answer(
+            try:  # the engine too: no model to build (its server down) is a model failure
+                result = self.backend.engine().answer(
                     standalone,
                     filters=filters,
                     k=k,

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from legalrag.app.generation import events
 from legalrag.app.generation.deadline import Deadline, Watchdog
 from legalrag.app.generation.protocol import Capabilities
+from legalrag.app.generation.reachability import SERVERS
 from legalrag.app.generation.reasoning import ReasoningSplitter
 from legalrag.errors import GenerationError
 
@@ -101,20 +102,27 @@ class OpenAICompatibleGenerator:
         import openai
 
         attempts = self.endpoint.retries + 1
+        if SERVERS.recently_down(self.base_url, self.endpoint.down_recheck_s):
+            attempts = 1  # found down a moment ago: say so at once (reachability.py)
         for attempt in range(attempts):
             if deadline.passed:
                 raise GenerationError(self._late(answered=False))
             try:
-                return make_request(deadline.left())
+                response = make_request(deadline.left())
             except openai.APITimeoutError:
                 raise GenerationError(self._late(answered=False)) from None
             except (openai.APIConnectionError, openai.InternalServerError) as exc:
                 pause = self.endpoint.retry_backoff_s * 2**attempt
                 if attempt + 1 == attempts or deadline.left() <= pause:
+                    if type(exc) is openai.APIConnectionError:  # not a 5xx: nothing answered
+                        SERVERS.down(self.base_url)
                     raise GenerationError(self._describe(exc)) from None
                 time.sleep(pause)
+                continue
             except openai.APIError as exc:
                 raise GenerationError(self._describe(exc)) from None
+            SERVERS.up(self.base_url)
+            return response
         raise AssertionError("unreachable")
 
     def _late(self, *, answered: bool) -> str:
