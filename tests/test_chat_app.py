@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from legalrag.app.chat.auth import SESSION_COOKIE, hash_password, load_users
 from legalrag.app.chat.backend import ChatBackend
 from legalrag.app.chat.server import bind_notes, build_app
-from legalrag.app.chat.turns import ChatTurns, earlier_turns, next_turn, stopped
+from legalrag.app.chat.turns import STOPPED, ChatTurns, earlier_turns, next_turn, stopped
 from legalrag.settings import SettingsError, load_settings
 from tests.conftest import free_port, run_cli
 from tests.fake_llm import FakeLLM, Script, start_fake_llm
@@ -275,6 +275,22 @@ def test_stop_labels_a_streaming_answer_and_clear_restarts_the_numbering() -> No
     shown = '<details class="turn" id="turn-3" open></details><details class="turn" id="turn-1">'
     assert next_turn(shown, 1) == 4  # ids stay unique
     assert next_turn(None, 0) == 1 and next_turn("<p>placeholder</p>", 0) == 1  # after Clear
+
+
+def test_a_turn_stopped_while_streaming_is_audited_as_stopped(
+    backend: ChatBackend, fake: FakeLLM
+) -> None:
+    fake.script = Script(answer=ANSWER, reasoning="Texas.", delay_s=0.05)
+    steps = ChatTurns(backend).run(QUESTION, [], None, None, None, None, True, "lawyer")
+    for step in steps:  # until the answer streams, then Stop (Gradio closes the generator)
+        if step.chat and step.chat[-1].get("content", "").startswith("A Texas"):
+            break
+    else:
+        pytest.fail("the answer never streamed")
+    steps.close()
+    line = _audit_lines(backend)[-1]
+    assert line["question"] == QUESTION and line["user"] == "lawyer"
+    assert line["error"] == STOPPED and line["answer"] == "" and line["citations"] == []
 
 
 def test_an_extractive_answer_with_nothing_to_quote_is_a_refusal() -> None:

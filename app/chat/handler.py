@@ -9,6 +9,7 @@ page's conversation.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import closing
 from typing import TYPE_CHECKING, Any
 
 import gradio as gr
@@ -41,7 +42,7 @@ def handler(turns: ChatTurns, saved: SavedChats) -> Callable[..., Iterator[tuple
         """
         user = getattr(request, "username", None) if request is not None else None
         matter_name = " ".join(matter.split()) if isinstance(matter, str) else ""
-        for step in turns.run(
+        steps = turns.run(
             question,
             history,
             sources_html if isinstance(sources_html, str) else None,
@@ -51,7 +52,10 @@ def handler(turns: ChatTurns, saved: SavedChats) -> Callable[..., Iterator[tuple
             show_reasoning is not False,
             user,
             matter=matter_name,
-        ):
-            yield (*step.for_gradio(), *saved.after(step, conversation, matter_name, user))
+        )
+        # Stop closes this generator; closing the turn's at once writes its audit line.
+        with closing(steps):
+            for step in steps:
+                yield (*step.for_gradio(), *saved.after(step, conversation, matter_name, user))
 
     return ask_question

@@ -53,6 +53,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SEARCHING_FOR = "Searching for: "
+STOPPED = "stopped by the user before the answer was checked"
 
 
 def earlier_turns(history: list[dict[str, Any]]) -> list[EarlierTurn]:
@@ -110,6 +111,23 @@ class ChatTurns:
         error: str | None = None
         timings: dict[str, float] = {}
         searched: list[str] | None = ["none"]  # no search yet (refused before it)
+
+        def line(answer: Answer | None, error: str | None) -> dict[str, Any]:
+            """This turn's audit line, as far as it went."""
+            total_ms = round(1000 * (time.perf_counter() - started), 1)
+            return audit_record(
+                user=user,
+                question=question,  # a str once accepted
+                standalone_question=standalone,
+                filters=record_filters,
+                k=k or self.settings.retrieve_k,
+                answer=answer,
+                error=error,
+                timings={**timings, "total_ms": total_ms},
+                matter=matter,
+                matters=searched,
+            )
+
         try:
             conversation = check_history(history)
             chat = list(conversation)
@@ -154,6 +172,10 @@ class ChatTurns:
                 sources_html=sources_html,
             )
             timings = {"rewrite_ms": rewrite_ms}
+        except GeneratorExit:  # Stop (the page cancelled the turn): audited all the same
+            if accepted and audit.enabled and audit.write(line(None, STOPPED)) is not None:
+                log.error("a stopped question could not be written to the audit log")
+            raise
         except Exception as exc:  # the chat's one catch: shown as a message, the page goes on
             error = describe_error(exc)
             if accepted:
@@ -167,21 +189,7 @@ class ChatTurns:
                 why = f"This question failed: {error}"
                 final = TurnOutput(chat, no_sources(sources_html, question, why), "", None)
         if accepted and audit.enabled:  # written before the last step is shown
-            timings["total_ms"] = round(1000 * (time.perf_counter() - started), 1)
-            failure = audit.write(
-                audit_record(
-                    user=user,
-                    question=question,
-                    standalone_question=standalone,
-                    filters=record_filters,
-                    k=k or self.settings.retrieve_k,
-                    answer=answer,
-                    error=error,
-                    timings=timings,
-                    matter=matter,
-                    matters=searched,
-                )
-            )
+            failure = audit.write(line(answer, error))
             if failure is not None:
                 answered = answer is not None
                 final = unaudited(
