@@ -97,7 +97,11 @@ def test_a_turn_streams_reasoning_then_the_checked_answer(
     assert [m["role"] for m in final] == ["user", "assistant", "assistant", "assistant"]
     assert final[1]["metadata"]["title"] == f"Searching for: {QUESTION}"
     assert final[2]["metadata"]["status"] == "done"
-    assert final[2]["content"] == "Source 1 is the Texas post."
+    # Once checked, the reasoning is its path: the step links to the source it names.
+    assert final[2]["metadata"]["title"] == "Reasoning"  # source 1 is cited: no flag
+    assert 'class="reasoning-path"' in final[2]["content"]
+    assert '<span class="step-text">Source 1 is the Texas post.</span>' in final[2]["content"]
+    assert 'href="#src-1-1"' in final[2]["content"]
     shown = final[3]["content"]
     assert 'href="#cite-1-0-1"' in shown and '<s class="cite-invalid"' in shown
     assert steps[-1].sources is not None and 'id="src-1-1"' in steps[-1].sources
@@ -123,7 +127,8 @@ def test_streamed_tokens_are_coalesced_into_few_page_updates(
     steps = list(turns.run(QUESTION, [], None, "TX", None, None, True, "lawyer"))
     assert len(steps) <= len(per_token) - tokens + 2
     # Nothing is lost: the same reasoning and checked answer at the end.
-    assert steps[-1].chat[2]["content"] == reasoning
+    assert steps[-1].chat[2]["content"] == per_token[-1].chat[2]["content"]
+    assert reasoning in steps[-1].chat[2]["content"]
     assert steps[-1].chat[-1]["content"] == per_token[-1].chat[-1]["content"]
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from legalrag.app.chat.backend import ChatBackend
+from legalrag.app.chat.reasoning_view import FLAGGED_TITLE
 from legalrag.app.chat.server import build_app
 from tests.conftest import chat_settings, free_port
 from tests.fake_llm import FakeLLM, Script, start_fake_llm
@@ -48,7 +49,10 @@ AXE = Path(
     os.environ.get("LEGALRAG_AXE_JS")
     or Path(__file__).resolve().parents[1] / ".data/axe/node_modules/axe-core/axe.min.js"
 )
-REASONING = "The lawyer asks about Texas. Source 1 is the Texas post, and it says 30 days. " * 2
+REASONING = (
+    "The lawyer asks about Texas. Source 1 is the Texas post, and it says 30 days. " * 2
+    + "\n\nSource 2 is about another state, so it does not apply."
+)
 ANSWER = (
     "A Texas landlord must refund the security deposit within 30 days after the tenant "
     "surrenders the premises [1][42].\n"
@@ -195,9 +199,17 @@ def test_a_question_streams_cites_and_shows_the_cited_span(
     partial = [s for s in states if first_words in s and "supported ·" not in s]
     assert len(partial) > 2, "the answer should stream in piece by piece"
     # Once the answer began, the reasoning folded away under its title.
-    reasoning_title = page.locator("#chat").get_by_text("Reasoning", exact=True)
+    # Its title says it leans on a source the answer leaves uncited (source 2).
+    reasoning_title = page.locator("#chat").get_by_text(FLAGGED_TITLE, exact=True)
     expect(reasoning_title).to_be_visible()
     expect(page.locator("#chat").get_by_text("Source 1 is the Texas post")).to_have_count(0)
+    # Opened, it is a path: steps whose sources link to their cards, and the flag.
+    reasoning_title.click()
+    expect(page.locator("#chat .reasoning-steps li")).to_have_count(2)
+    expect(page.locator("#chat .reasoning-flag")).to_contain_text("draws on source [2]")
+    page.locator("#chat a.source-link", has_text="[2]").click()
+    expect(page.locator("#src-1-2")).to_have_class(re.compile(r"\bactive\b"))
+    expect(page.locator("#src-1-2")).to_be_in_viewport()
     expect(page.locator("#chat")).to_contain_text(f"Searching for: {QUESTION}")
 
     # The invalid citation and the uncited sentence are marked, with the legend.
@@ -352,9 +364,13 @@ def test_the_answered_page_has_no_serious_accessibility_violations(served: Serve
             pytest.fail(message)
         pytest.skip(message)
     page = _signed_in(browser, served)
-    served.fake.script = Script(answer=FLIPPED, reasoning="Texas.")
+    served.fake.script = Script(answer=FLIPPED, reasoning=REASONING)
     _ask(page, QUESTION)
     page.locator("#chat .checks").wait_for(timeout=60_000)
+    serious = _serious_violations(page)
+    assert serious == [], "\n".join(map(str, serious))
+    page.locator("#chat").get_by_text(FLAGGED_TITLE, exact=True).click()  # the path, open
+    page.locator("#chat .reasoning-steps").wait_for()
     serious = _serious_violations(page)
     assert serious == [], "\n".join(map(str, serious))
     assert page.locator("h1").count() == 1

@@ -14,6 +14,7 @@ from legalrag.app.answers import Answer, AnswerSource
 from legalrag.app.chat.cards import jurisdiction_name, source_type
 from legalrag.app.chat.verdicts import LOOKS, verdict_of
 from legalrag.app.chat.view import NOT_LEGAL_ADVICE, cited_spans
+from legalrag.app.reasoning_path import answer_path
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,16 @@ def findings(answer: Answer) -> list[tuple[str, str]]:
             ],
         ),
     ]
+    path = answer_path(answer)  # the reasoning's own findings (reasoning_path.py)
+    groups.append(
+        ("Sources the reasoning draws on that the answer does not cite", _listed(path.uncited))
+    )
+    groups.append(("Sources the reasoning mentions that it was not given", _listed(path.unknown)))
     return [(label, item) for label, items in groups for item in items]
+
+
+def _listed(numbers: tuple[int, ...]) -> list[str]:
+    return [f"[{n}]" for n in numbers]
 
 
 def _pieces(answer: Answer, source: AnswerSource) -> tuple[tuple[str, bool], ...]:

@@ -24,6 +24,7 @@ from legalrag.app.audit import audit_record, searched_matters
 from legalrag.app.chat.files import Uploads
 from legalrag.app.chat.options import check_history, check_options, check_question
 from legalrag.app.chat.pages import page_views
+from legalrag.app.chat.reasoning_view import reasoning_message
 from legalrag.app.chat.shown import SourcesView, no_sources
 from legalrag.app.chat.states import (
     OFFERED,
@@ -284,6 +285,11 @@ class ChatTurns:
         assert answer is not None  # coalesced() ends with "done" when nothing failed
         raw = streamed.raw.strip()
         streamed.close()
+        if streamed.reasoning is not None and answer.reasoning:  # its path, now it is checked
+            duration = streamed.reasoning["metadata"].get("duration")
+            chat[chat.index(streamed.reasoning)] = reasoning_message(
+                answer, turn=turn, duration=duration
+            )
         final = {"role": "assistant", "content": render_answer(raw, answer, turn=turn)}
         if streamed.answer is None:
             chat.append(final)

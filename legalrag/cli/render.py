@@ -229,6 +229,8 @@ class AnswerPrinter:
 
 def findings(result: Any) -> None:
     """What the verifier found (stderr), then the sources and the model (stdout)."""
+    from legalrag.app.reasoning_path import answer_path
+
     if result.truncated:
         err.print(line(("truncated:", WARN), " the model stopped at its token limit"))
     for marker in result.invalid_markers:
@@ -239,6 +241,11 @@ def findings(result: Any) -> None:
         err.print(line(("misgrounded", BAD), f" (cited source does not support it): {sentence}"))
     for quote in result.quotes_not_found:
         err.print(line(("quote not in any source", BAD), f': "{quote}"'))
+    path = answer_path(result)
+    for number in path.uncited:
+        err.print(line(("reasoning leans on", WARN), f" [{number}]; the answer does not cite it"))
+    for number in path.unknown:
+        err.print(line(("reasoning mentions", WARN), f" source {number}, which it was not given"))
     if result.sources:
         out.print()
         out.print(line(("Sources", "bold")))

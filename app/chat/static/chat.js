@@ -1,7 +1,8 @@
 // The page's handlers: a marker shows its span (ids only, no text search); the
 // "Hide flagged sentences" box hides the sentences the check flagged.
+// A reasoning step's source link (a.source-link, #src-<turn>-<source>) shows its card.
 document.addEventListener('click', function (event) {
-  const link = event.target.closest('a.cite');
+  const link = event.target.closest('a.cite, a.source-link');
   if (!link || !link.getAttribute('href')) return;
   const id = link.getAttribute('href').slice(1);
   const sources = document.getElementById('sources');
@@ -9,9 +10,11 @@ document.addEventListener('click', function (event) {
   event.preventDefault();
   event.stopPropagation();
   sources.querySelectorAll('.active').forEach(function (el) { el.classList.remove('active'); });
-  const parts = id.split('-');  // cite-<turn>-<sentence>-<source>
-  const card = document.getElementById('src-' + parts[1] + '-' + parts[3]);
-  let target = sources.querySelector('mark[data-cites~="' + id + '"]') || card;
+  const parts = id.split('-');  // cite-<turn>-<sentence>-<source>, or src-<turn>-<source>
+  const card = parts[0] === 'src' ? document.getElementById(id)
+    : document.getElementById('src-' + parts[1] + '-' + parts[3]);
+  let target = (parts[0] === 'cite' && sources.querySelector('mark[data-cites~="' + id + '"]'))
+    || card;
   if (!target) return;
   for (let el = target; el && el !== sources; el = el.parentElement) {
     if (el.tagName === 'DETAILS') el.open = true;

@@ -18,10 +18,12 @@
   }
   window.addEventListener('click', function (event) {
     if (!NARROW.matches) return;
-    const link = event.target.closest && event.target.closest('#chat a.cite');
+    const link = event.target.closest && event.target.closest('#chat a.cite, #chat a.source-link');
     if (!link || !link.getAttribute('href')) return;
     const id = link.getAttribute('href').slice(1);
-    const parts = id.split('-');  // cite-<turn>-<sentence>-<source>
+    // cite-<turn>-<sentence>-<source>, or a reasoning step's src-<turn>-<source>
+    const parts = id.split('-');
+    if (parts[0] === 'src') parts.splice(2, 0, '');
     const card = document.getElementById('src-' + parts[1] + '-' + parts[3]);
     if (!card) return;  // chat.js's handler does what it can
     event.preventDefault();
