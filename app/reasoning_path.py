@@ -36,14 +36,14 @@ _ORDINALS = {
     "ninth": 9,
     "tenth": 10,
 }
-_NUMBERS = r"\d{1,3}(?!\d)(?:\s*(?:,|and|or|&|to|-|\u2013)\s*(?:source\s*)?\d{1,3}(?!\d))*"
+_NUMBERS = r"\d{1,3}(?!\d)(?:\s*(?:,|and|or|&|to|-|\u2013)\s*\d{1,3}(?!\d))*"
 _MENTIONS = re.compile(
     rf"\[(?P<bracket>{_NUMBERS})\]"
     rf"|\bsources?\s*(?:number\s*|no\.\s*|#\s*)?\[?(?P<named>{_NUMBERS})\]?"
     rf"|\bthe\s+(?P<ordinal>{'|'.join(_ORDINALS)})\s+source\b",
     re.IGNORECASE,
 )
-_ITEM = re.compile(r"(\d{1,3})(?:\s*(?:to|-|\u2013)\s*(?:source\s*)?(\d{1,3}))?", re.IGNORECASE)
+_ITEM = re.compile(r"(\d{1,3})(?:\s*(?:to|-|\u2013)\s*(\d{1,3}))?", re.IGNORECASE)
 _PARAGRAPHS = re.compile(r"\n\s*\n")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\[\"(])")
 _MAX_RANGE = 20  # "sources 1-3" is a range; "1-900" is not a list of sources

@@ -63,7 +63,8 @@ def _answer(reasoning: str, cited: list[int]) -> Answer:
         for n in range(1, 4)
     ]
     citations = [
-        Citation(marker=n, sentence=0, source_id=f"c{n}", valid=True, span=None) for n in cited
+        Citation(marker=n, sentence=0, source_id=f"c{n}", valid=True, verdict="supported")
+        for n in cited
     ]
     return Answer(
         question="q", answer="a", reasoning=reasoning, sources=sources, citations=citations
