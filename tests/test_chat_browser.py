@@ -23,6 +23,7 @@ import pytest
 from legalrag.app.chat.backend import ChatBackend
 from legalrag.app.chat.reasoning_view import FLAGGED_TITLE
 from legalrag.app.chat.server import build_app
+from legalrag.app.chat.turns import STOPPED
 from tests.conftest import chat_settings, free_port
 from tests.fake_llm import FakeLLM, Script, start_fake_llm
 
@@ -500,4 +501,43 @@ def test_a_document_added_from_the_page_is_cited_with_its_page(
     if AXE.exists():
         serious = _serious_violations(page)
         assert serious == [], "\n".join(map(str, serious))
+    page.close()
+
+
+def test_a_question_sent_while_answering_waits_and_a_stopped_one_is_audited(
+    served: Served, browser
+) -> None:
+    from playwright.sync_api import expect
+
+    page = _signed_in(browser, served)
+    served.fake.script = Script(answer=ANSWER, reasoning=REASONING, chunk_size=3, delay_s=0.04)
+    _ask(page, QUESTION)
+    page.locator("#question .generating").first.wait_for()
+    # Enter while the answer streams: the page says the question waits, then asks it.
+    page.fill("#question textarea", "What about California?")
+    page.keyboard.press("Enter")
+    expect(page.locator("#queued-note")).to_contain_text("Still answering")
+    expect(page.locator("#chat .checks")).to_have_count(2, timeout=90_000)
+    users = page.locator("#chat [data-testid=user]").all_text_contents()
+    assert [u.strip() for u in users] == [QUESTION, "What about California?"]
+    expect(page.locator("#queued-note")).to_have_text("")
+
+    # Stop mid-answer: the text so far stays, labelled, and the audit log says stopped.
+    # (Slow enough to stop, well inside the fixture's 5 s model deadline.)
+    served.fake.script = Script(answer=ANSWER, reasoning="Texas.", chunk_size=4, delay_s=0.06)
+    _ask(page, "Can a Texas landlord keep the deposit for unpaid rent?")
+    expect(page.locator("#chat")).to_contain_text("A Texas landlord", timeout=60_000)
+    page.locator("#stop").click()
+    expect(page.locator("#chat .incomplete").last).to_contain_text("you stopped the answer")
+    audit = served.backend.settings.audit_log_path
+
+    def last_line() -> dict:
+        return json.loads(audit.read_text().splitlines()[-1])
+
+    deadline = time.monotonic() + 10
+    while last_line().get("error") != STOPPED and time.monotonic() < deadline:
+        time.sleep(0.1)
+    entry = last_line()
+    assert entry["error"] == STOPPED and entry["user"] == USER
+    assert entry["question"] == "Can a Texas landlord keep the deposit for unpaid rent?"
     page.close()

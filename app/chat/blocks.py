@@ -171,11 +171,25 @@ def wire_questions(
     saving = [kept.conversation, kept.listing, kept.title, kept.status]
     # The values arrive as sent and the turn checks them (options.py): Gradio's own
     # checks answer a bad value from its API with a traceback in the server log.
+    # A question sent while an answer streams waits for it (always_last; Gradio's "once"
+    # dropped it without a word); chat.js says so on the page.
     asked = [
         chat.question.submit(
-            ask_question, inputs, outputs + saving, api_name="ask", preprocess=False
+            ask_question,
+            inputs,
+            outputs + saving,
+            api_name="ask",
+            preprocess=False,
+            trigger_mode="always_last",
         ),
-        chat.ask.click(ask_question, inputs, outputs + saving, api_name=False, preprocess=False),
+        chat.ask.click(
+            ask_question,
+            inputs,
+            outputs + saving,
+            api_name=False,
+            preprocess=False,
+            trigger_mode="always_last",
+        ),
     ]
     # Stop ends the stream where it is; the answer shown so far stays, unchecked.
     chat.stop.click(

@@ -61,9 +61,47 @@ function legalragFixGradio() {
     el.setAttribute('aria-label', who + el.textContent.trim().replace(/\s+/g, ' ').slice(0, 300));
   });
 }
+// A question sent (Enter, Ask) while an answer streams waits for that answer
+// (blocks.py: trigger_mode always_last): the page says so rather than seem to ignore it.
+function legalragAnswering() {
+  return !!document.querySelector('#question .generating, #sources .generating');
+}
+function legalragQueuedNote() {
+  let note = document.getElementById('queued-note');
+  if (!note) {
+    const box = document.getElementById('question');
+    if (!box) return null;
+    note = document.createElement('p');
+    note.id = 'queued-note';
+    note.className = 'notice';
+    note.setAttribute('role', 'status');
+    box.insertAdjacentElement('afterend', note);
+  }
+  return note;
+}
+function legalragQueued() {
+  const box = document.querySelector('#question textarea');
+  if (!legalragAnswering() || !box || !box.value.trim()) return;
+  const note = legalragQueuedNote();
+  if (note) {
+    note.textContent = 'Still answering: your question will be asked when this answer is ' +
+      'done (Stop ends it now).';
+  }
+}
+document.addEventListener('keydown', function (event) {
+  if (event.key === 'Enter' && !event.shiftKey && event.target.closest('#question')) {
+    legalragQueued();
+  }
+}, true);
+document.addEventListener('click', function (event) {
+  if (event.target.closest('#ask')) legalragQueued();
+}, true);
 function legalragOnChange() {
   legalragRestoreVerdicts();
   legalragFixGradio();
+  const note = document.getElementById('queued-note');
+  const box = document.querySelector('#question textarea');
+  if (note && note.textContent && (!box || !box.value.trim())) note.textContent = '';
 }
 new MutationObserver(legalragOnChange).observe(document.documentElement,
   {subtree: true, childList: true, characterData: true});
