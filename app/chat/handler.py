@@ -18,6 +18,13 @@ if TYPE_CHECKING:
     from legalrag.app.chat.turns import ChatTurns
 
 
+def caller(request: gr.Request | None, matter: object) -> tuple[str | None, str]:
+    """Who asks (the signed-in user; None without a login) and for which matter (its
+    name with spaces collapsed; "" for none)."""
+    user = getattr(request, "username", None) if request is not None else None
+    return user, " ".join(matter.split()) if isinstance(matter, str) else ""
+
+
 def handler(turns: ChatTurns, saved: SavedChats) -> Callable[..., Iterator[tuple[Any, ...]]]:
     """The Gradio event handler over ``turns``, for every event that asks a question;
     ``saved`` saves each answered turn into the page's conversation."""
@@ -39,8 +46,7 @@ def handler(turns: ChatTurns, saved: SavedChats) -> Callable[..., Iterator[tuple
 
         The inputs arrive unprocessed (``preprocess=False``): the turn checks them.
         """
-        user = getattr(request, "username", None) if request is not None else None
-        matter_name = " ".join(matter.split()) if isinstance(matter, str) else ""
+        user, matter_name = caller(request, matter)
         for step in turns.run(
             question,
             history,

@@ -42,7 +42,7 @@ from legalrag.app.chat.streaming import StreamedMessages, coalesced
 from legalrag.app.chat.view import render_answer
 from legalrag.app.citations import strip_markers
 from legalrag.app.conversations import SavedTurn
-from legalrag.app.followups import EarlierTurn
+from legalrag.app.followups import EDITED, EarlierTurn, Rewrite
 from legalrag.app.retrieval import Filters
 from legalrag.errors import GenerationError
 
@@ -53,6 +53,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SEARCHING_FOR = "Searching for: "
+EDITED_NOTE = "edited by you: the question above, searched again"
 
 
 def earlier_turns(history: list[dict[str, Any]]) -> list[EarlierTurn]:
@@ -90,6 +91,7 @@ class ChatTurns:
         user: str | None,
         *,
         matter: str = "",
+        search: str | None = None,
     ) -> Iterator[TurnOutput]:
         """The steps of one turn (``None`` in a field: leave that output as it is).
 
@@ -97,6 +99,8 @@ class ChatTurns:
         first (:mod:`.options`). The audit line (with ``user`` and ``matter``) is written
         before the last step; when it cannot be, the answer is withheld
         (``LEGALRAG_AUDIT_REQUIRED``) or marked, and not offered for saving.
+        ``search``: the search text the user edited (:mod:`.search_edit`), searched for
+        verbatim in place of the rewrite, once checked as a question is.
         """
         from legalrag.app.questions import clean_question
 
@@ -110,6 +114,7 @@ class ChatTurns:
         error: str | None = None
         timings: dict[str, float] = {}
         searched: list[str] | None = ["none"]  # no search yet (refused before it)
+        method: str | None = None  # how the search text was found, once it was
         try:
             conversation = check_history(history)
             chat = list(conversation)
@@ -118,6 +123,9 @@ class ChatTurns:
             question = clean_question(
                 check_question(question), max_chars=self.settings.max_question_chars
             )
+            if search is not None:
+                limit = self.settings.max_question_chars
+                search = clean_question(check_question(search), max_chars=limit, what="search text")
             accepted, standalone = True, question
             earlier = earlier_turns(conversation)
             chat.append({"role": "user", "content": question})
@@ -132,13 +140,17 @@ class ChatTurns:
             filters = self.backend.filters_for(user, jurisdiction, topic)
             searched = searched_matters(filters.readable_matters())
             rewrite_started = time.perf_counter()
-            rewritten = self.backend.rewriter().rewrite(
-                question,
-                earlier[-self.settings.chat_history_turns :]
-                if self.settings.chat_history_turns
-                else [],
+            rewritten = (
+                Rewrite(search, EDITED)  # the user's own words: no model asked to rewrite
+                if search is not None
+                else self.backend.rewriter().rewrite(
+                    question,
+                    earlier[-self.settings.chat_history_turns :]
+                    if self.settings.chat_history_turns
+                    else [],
+                )
             )
-            standalone = rewritten.question
+            standalone, method = rewritten.question, rewritten.method
             rewrite_ms = round(1000 * (time.perf_counter() - rewrite_started), 1)
             chat.append(self._searching(filters, k, rewritten.method, standalone))
             asked = len(chat)
@@ -180,6 +192,7 @@ class ChatTurns:
                     timings=timings,
                     matter=matter,
                     matters=searched,
+                    rewrite=method,
                 )
             )
             if failure is not None:
@@ -201,11 +214,8 @@ class ChatTurns:
         self, filters: Filters, k: int | None, method: str, standalone: str
     ) -> dict[str, Any]:
         """The "Searching for: …" note: what was searched for, with which filters and k."""
-        parts = (
-            filters.describe() or "no filters",
-            f"k = {k or self.settings.retrieve_k}",
-            "" if method == "none" else f"rewritten ({method})",
-        )
+        how = {"none": "", EDITED: EDITED_NOTE}.get(method, f"rewritten ({method})")
+        parts = (filters.describe() or "no filters", f"k = {k or self.settings.retrieve_k}", how)
         return {
             "role": "assistant",
             "content": escape(" · ".join(part for part in parts if part)),
