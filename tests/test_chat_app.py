@@ -486,8 +486,9 @@ def _rewrite_requests(fake: FakeLLM) -> list[dict]:
 def test_an_edited_search_is_searched_as_typed_noted_audited_and_saved(
     backend: ChatBackend, fake: FakeLLM, embedder, tmp_path: Path
 ) -> None:
+    from legalrag.app.chat.resume import resumed
     from legalrag.app.chat.saved import SavedChats
-    from legalrag.app.chat.search_edit import search_text
+    from legalrag.app.chat.search_edit import refilled, search_text
     from legalrag.app.conversations import owner_of
 
     own = _own_backend(backend, embedder, tmp_path)
@@ -524,6 +525,11 @@ def test_an_edited_search_is_searched_as_typed_noted_audited_and_saved(
     assert [entry["rewrite"] for entry in _audit_lines(own)[:2]] == ["none", "llm"]
     kept = saved.store.load(owner_of(None), conversation)
     assert [(t.question, t.standalone) for t in kept.turns] == [("What about Texas?", TX_DEPOSIT)]
+    # Resumed, the conversation's box offers the edited search again.
+    resumed_chat = resumed(kept, max_age_years=own.settings.chat_source_max_age_years)[0]
+    box, button, _ = refilled(resumed_chat)
+    assert box["value"] == TX_DEPOSIT and box["interactive"] and button["interactive"]
+    assert refilled([])[0] == gr.update(value="", interactive=False)  # before any question
 
 
 def test_an_empty_or_too_long_edit_is_refused_and_nothing_changes(
