@@ -42,6 +42,7 @@ def audit_record(
     now: datetime | None = None,
     matter: str | None = None,
     matters: list[str] | None = None,
+    rewrite: str | None = None,
 ) -> dict[str, Any]:
     """The audit line for one question (``answer`` None on error).
 
@@ -49,6 +50,9 @@ def audit_record(
     was asked for ("" when none): every line has both, so a firm's records can be
     exported per matter (:mod:`legalrag.app.audit_export`). ``matters``: what was
     searched, as :func:`searched_matters` names it (None: the whole index, no wall).
+    ``rewrite``: how ``standalone_question`` was found (the rewrite's method: none,
+    offline, llm, offline-fallback, or ``user`` when the user edited the search text);
+    None when nothing was searched. A key added late: older lines have none.
     """
     return {
         "time": (now or datetime.now(UTC)).isoformat(timespec="seconds"),
@@ -57,6 +61,7 @@ def audit_record(
         "matters": ["*"] if matters is None else matters,
         "question": question,
         "standalone_question": standalone_question,
+        "rewrite": rewrite,
         "filters": {name: value for name, value in filters.items() if value},
         "k": k,
         "refused": bool(answer and answer.refused),

@@ -35,6 +35,7 @@ CSV_COLUMNS = (
     "citations",
     "source_ids",
     "source_urls",
+    "rewrite",  # how the search text was found ("user": edited by the user); added last
 )
 # A spreadsheet runs a cell that starts with one of these as a formula: a question
 # typed as "=HYPERLINK(...)" must stay text when a reviewer opens the export.

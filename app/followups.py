@@ -66,9 +66,15 @@ class EarlierTurn:
     standalone: str
 
 
+EDITED = "user"
+"""The method of a search text the user edited (the chat's "Search again with this"):
+searched for as typed, no rewrite asked of anyone."""
+
+
 @dataclass(frozen=True)
 class Rewrite:
-    """What to search for, and how it was found (none, offline, llm, offline-fallback)."""
+    """What to search for, and how it was found (none, offline, llm, offline-fallback,
+    or :data:`EDITED`)."""
 
     question: str
     method: str

@@ -5,24 +5,26 @@ from __future__ import annotations
 from legalrag.errors import QuestionError
 
 
-def clean_question(question: str, *, max_chars: int) -> str:
+def clean_question(question: str, *, max_chars: int, what: str = "question") -> str:
     """The question stripped of surrounding space; refuses empty, over-long ones, and
     ones that are not text (a lone surrogate, a NUL).
 
     Every edge (CLI, batch, chat) cleans its questions here, so a question that would
     crash the tokenizer, the audit log or the output is a clear usage error instead.
+    ``what`` names the text in the error (the chat's edited "search text" is checked
+    as a question is, since it is searched for in its place).
     """
     cleaned = question.strip()
     if not cleaned:
-        raise QuestionError("the question is empty")
+        raise QuestionError(f"the {what} is empty")
     if len(cleaned) > max_chars:
         raise QuestionError(
-            f"the question has {len(cleaned):,} characters; the limit is {max_chars:,} "
+            f"the {what} has {len(cleaned):,} characters; the limit is {max_chars:,} "
             "(LEGALRAG_MAX_QUESTION_CHARS)"
         )
     problem = _not_text(cleaned)
     if problem:
-        raise QuestionError(f"the question {problem}")
+        raise QuestionError(f"the {what} {problem}")
     return cleaned
 
 

@@ -55,6 +55,17 @@ def test_every_audit_line_carries_its_user_and_matter() -> None:
         user="alice", question="q", standalone_question="q", filters={}, k=1, answer=None
     )
     assert record["user"] == "alice" and record["matter"] == ""
+    assert record["rewrite"] is None  # nothing said about how it was searched for
+    edited = audit_record(
+        user="alice",
+        question="What about Texas?",
+        standalone_question="Deposit deadline in Texas?",
+        filters={},
+        k=1,
+        answer=None,
+        rewrite="user",
+    )
+    assert edited["rewrite"] == "user" and edited["standalone_question"].endswith("Texas?")
     assert (
         audit_record(
             user=None,
@@ -116,6 +127,7 @@ def test_audit_export_keeps_one_matter_from_one_day_to_another(tmp_path: Path) -
     ]
     assert rows[0]["citations"] == "[1] supported" and rows[0]["matter"] == "Smith v. Jones"
     assert rows[1]["answer"].startswith("A landlord must refund")
+    assert list(rows[0])[-1] == "rewrite" and rows[0]["rewrite"] == ""  # a line without it
 
     # Without --to: up to today, so the line of 2026-12-04 is in.
     today = datetime.now(UTC).date().isoformat()

@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
+import gradio as gr
 import pytest
 from fastapi.testclient import TestClient
 
@@ -488,3 +489,132 @@ def test_bad_options_and_an_unwritable_audit_log_refuse_before_answering(
     assert [m["role"] for m in final] == ["user", "assistant"]
     assert "withheld because it could not be audited" in final[-1]["content"]
     assert fake.requests == []  # the model was never asked
+
+
+# --- the lawyer edits what is searched for (issue 16) ----------------------------------
+
+CA_DEPOSIT = "How long does a California landlord have to return a security deposit?"
+TX_DEPOSIT = "How long does a Texas landlord have to return a security deposit?"
+# The model's rewrite of "What about Texas?", usable but wrong: another subject.
+WRONG_REWRITE = "Standalone question: How long does a California employer have to pay wages?"
+
+
+def _own_backend(backend: ChatBackend, embedder, tmp_path: Path) -> ChatBackend:
+    """This module's chat with its own audit log and saved conversations (in tmp_path)."""
+    settings = backend.settings.model_copy(
+        update={
+            "audit_log": tmp_path / "audit.jsonl",
+            "database_url": f"sqlite:///{tmp_path / 'legalrag.db'}",
+        }
+    )
+    return ChatBackend(settings, embedder=embedder)
+
+
+def _search_again(own: ChatBackend, saved, text: object, history: list) -> list[tuple]:
+    """Every step the page's "Search again with this" handler yields."""
+    from legalrag.app.chat.search_edit import search_again_handler
+
+    run = search_again_handler(ChatTurns(own), saved)
+    return list(run(text, history, None, None, None, None, True, "", "", None))
+
+
+def _rewrite_requests(fake: FakeLLM) -> list[dict]:
+    return [r for r in fake.requests if "Latest question:" in r["messages"][0]["content"]]
+
+
+def test_an_edited_search_is_searched_as_typed_noted_audited_and_saved(
+    backend: ChatBackend, fake: FakeLLM, embedder, tmp_path: Path
+) -> None:
+    from legalrag.app.chat.resume import resumed
+    from legalrag.app.chat.saved import SavedChats
+    from legalrag.app.chat.search_edit import refilled, search_text
+    from legalrag.app.conversations import owner_of
+
+    own = _own_backend(backend, embedder, tmp_path)
+    fake.script = Script(answer="A landlord has 21 days [1].", judge_answer=WRONG_REWRITE)
+    first = _turn(own, CA_DEPOSIT)[-1].chat
+    wrong = _turn(own, "What about Texas?", history=first)[-1].chat
+    assert search_text(wrong) == WRONG_REWRITE.removeprefix("Standalone question: ")
+    assert "rewritten (llm)" in wrong[-2]["content"]
+
+    saved = SavedChats(own)
+    fake.requests.clear()
+    steps = _search_again(own, saved, f"  {TX_DEPOSIT} ", wrong)
+    chat, sources, export, _, conversation = steps[-1][:5]
+    # The box's text, stripped, is what was searched for and put to the model; no rewrite.
+    assert _rewrite_requests(fake) == []
+    prompt = fake.requests[-1]["messages"][0]["content"]
+    assert f"Question: {TX_DEPOSIT}" in prompt and "employer" not in prompt
+    # A new turn: the same question again, its note saying the search was the user's.
+    assert chat[: len(wrong)] == wrong
+    assert [m["role"] for m in chat[len(wrong) :]][:2] == ["user", "assistant"]
+    assert chat[len(wrong)]["content"] == "What about Texas?"
+    note = chat[len(wrong) + 1]
+    assert note["metadata"]["title"] == f"Searching for: {TX_DEPOSIT}"
+    assert "edited by you" in note["content"] and "rewritten" not in note["content"]
+    assert 'href="#cite-3-0-1"' in chat[-1]["content"]  # turn 3's own sources
+    assert steps[0][3] == ""  # the status beside the box is cleared as the search starts
+    # Sources and export are this search's: what retrieval finds for the edited text.
+    found = own.retriever.retrieve(TX_DEPOSIT).passages
+    assert sources.index('id="turn-3"') < sources.index('id="src-3-1"')
+    assert "Texas ·" in sources and f"*Searched for: {TX_DEPOSIT}*" in export
+    line = _audit_lines(own)[-1]
+    assert line["question"] == "What about Texas?" and line["standalone_question"] == TX_DEPOSIT
+    assert line["rewrite"] == "user" and line["source_ids"] == [p.id for p in found]
+    assert [entry["rewrite"] for entry in _audit_lines(own)[:2]] == ["none", "llm"]
+    kept = saved.store.load(owner_of(None), conversation)
+    assert [(t.question, t.standalone) for t in kept.turns] == [("What about Texas?", TX_DEPOSIT)]
+    # Resumed, the conversation's box offers the edited search again.
+    resumed_chat = resumed(kept, max_age_years=own.settings.chat_source_max_age_years)[0]
+    box, button, _ = refilled(resumed_chat)
+    assert box["value"] == TX_DEPOSIT and box["interactive"] and button["interactive"]
+    assert refilled([])[0] == gr.update(value="", interactive=False)  # before any question
+
+
+def test_an_empty_or_too_long_edit_is_refused_and_nothing_changes(
+    backend: ChatBackend, fake: FakeLLM, embedder, tmp_path: Path
+) -> None:
+    from legalrag.app.chat.saved import SavedChats
+    from legalrag.app.conversations import owner_of
+
+    own = _own_backend(backend, embedder, tmp_path)
+    fake.script = Script(answer="A landlord has 21 days [1].")
+    history = _turn(own, CA_DEPOSIT)[-1].chat
+    audited = len(_audit_lines(own))
+    saved = SavedChats(own)
+    fake.requests.clear()
+    too_long = "x" * (own.settings.max_question_chars + 1)
+    for text, why in (
+        ("  \n ", "The search text is empty."),
+        (None, "The search text is empty."),
+        (too_long, f"The search text has {len(too_long):,} characters; the limit is"),
+    ):
+        (step,) = _search_again(own, saved, text, history)
+        assert why in step[3] and 'role="alert"' in step[3]
+        assert all(value == gr.skip() for i, value in enumerate(step) if i != 3)
+    (step,) = _search_again(own, saved, TX_DEPOSIT, [])
+    assert "There is no question to search again: ask one first" in step[3]
+    assert fake.requests == [] and len(_audit_lines(own)) == audited
+    assert saved.store.list(owner_of(None)) == []
+
+
+def test_a_follow_up_after_an_edited_search_carries_the_edited_text(
+    backend: ChatBackend, fake: FakeLLM, embedder, tmp_path: Path
+) -> None:
+    from legalrag.app.chat.saved import SavedChats
+
+    own = _own_backend(backend, embedder, tmp_path)
+    fake.script = Script(answer="A landlord has 21 days [1].", judge_answer=WRONG_REWRITE)
+    first = _turn(own, CA_DEPOSIT)[-1].chat
+    wrong = _turn(own, "What about Texas?", history=first)[-1].chat
+    edited = _search_again(own, SavedChats(own), TX_DEPOSIT, wrong)[-1][0]
+    assert [t.standalone for t in earlier_turns(edited)][-1] == TX_DEPOSIT
+    # The model's reply is no rewrite: the offline rule builds on the edited search.
+    fake.script = Script(answer="A landlord has 30 days [1].", judge_answer="No idea.")
+    fake.requests.clear()
+    follow_up = "And what if the tenant leaves no forwarding address?"
+    final = _turn(own, follow_up, history=edited)[-1].chat
+    (rewrite,) = _rewrite_requests(fake)
+    assert f"3. {TX_DEPOSIT}" in rewrite["messages"][0]["content"]
+    assert final[-2]["metadata"]["title"] == f"Searching for: {TX_DEPOSIT} {follow_up}"
+    assert _audit_lines(own)[-1]["rewrite"] == "offline-fallback"

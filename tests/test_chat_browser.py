@@ -329,6 +329,49 @@ def test_a_contradicted_citation_says_so_everywhere_and_clear_starts_afresh(
     page.close()
 
 
+def test_the_lawyer_edits_what_is_searched_for_and_searches_again(served: Served, browser) -> None:
+    from playwright.sync_api import expect
+
+    edited = "How long does a California landlord have to return a security deposit?"
+    page = _signed_in(browser, served)
+    box, again = page.locator("#search-text textarea"), page.locator("#search-again")
+    expect(box).to_be_disabled()  # nothing searched for yet
+    expect(box).to_have_value("")
+    expect(page.get_by_label("Searching for")).to_have_count(1)
+    served.fake.script = Script(answer=ANSWER, reasoning="Texas.")
+    _ask(page, QUESTION)
+    page.locator("#chat .checks").wait_for(timeout=60_000)
+    expect(box).to_have_value(QUESTION)  # what this turn searched for, editable
+    expect(box).to_be_enabled()
+    # An empty edit (Enter in the box searches too) is refused beside it; nothing changes.
+    box.fill("   ")
+    box.press("Enter")
+    expect(page.locator("#search-status")).to_contain_text("The search text is empty")
+    expect(page.locator("#chat .checks")).to_have_count(1)
+    box.fill(edited)
+    again.click()
+    expect(page.locator("#chat .checks")).to_have_count(2, timeout=60_000)
+    expect(page.locator("#search-status")).to_have_text("")
+    expect(page.locator("#chat")).to_contain_text(f"Searching for: {edited}")
+    page.locator("#chat").get_by_text(f"Searching for: {edited}").click()  # open the note
+    expect(page.locator("#chat")).to_contain_text("edited by you")
+    # The sources on top are the edited search's: question 2, California's.
+    top = page.locator("#sources details.turn > summary").first
+    expect(top).to_contain_text("Question 2")
+    expect(top).to_contain_text(f"searched for: {edited}")
+    expect(page.locator("#src-2-1")).to_contain_text("California")
+    entry = json.loads(served.backend.settings.audit_log_path.read_text().splitlines()[-1])
+    assert (entry["question"], entry["standalone_question"]) == (QUESTION, edited)
+    assert entry["rewrite"] == "user"
+    expect(box).to_have_value(edited)
+    # Clear empties the box: there is nothing to search again.
+    page.locator("#clear").click()
+    expect(box).to_have_value("")
+    expect(box).to_be_disabled()
+    expect(again).to_be_disabled()
+    page.close()
+
+
 def test_a_saved_conversation_comes_back_from_the_list(served: Served, browser) -> None:
     from playwright.sync_api import expect
 

@@ -16,6 +16,12 @@ import gradio as gr
 from legalrag.app.chat.handler import handler
 from legalrag.app.chat.options import k_limit
 from legalrag.app.chat.saved import SavedChats, SavedColumn, saved_column, wire_saved
+from legalrag.app.chat.search_edit import (
+    SearchEdit,
+    refill_after,
+    search_edit_row,
+    wire_search_edit,
+)
 from legalrag.app.chat.turns import ChatTurns, stopped
 from legalrag.app.chat.upload import upload_panel
 from legalrag.app.chat.view import LEGEND, NOT_LEGAL_ADVICE, SAMPLE_BANNER
@@ -39,6 +45,8 @@ class ChatColumn:
     stop: gr.Button
     clear: gr.Button
     export: gr.Code
+    edit: SearchEdit
+    """The last turn's search text, editable, and its "Search again with this"."""
 
 
 @dataclass(frozen=True)
@@ -103,6 +111,7 @@ def chat_column(backend: ChatBackend) -> ChatColumn:
         ask = gr.Button("Ask", variant="primary", scale=1, min_width=80, elem_id="ask")
         stop = gr.Button("Stop", variant="secondary", scale=1, min_width=80, elem_id="stop")
         clear = gr.Button("Clear", variant="secondary", scale=1, min_width=80, elem_id="clear")
+    edit = search_edit_row(backend.settings)
     gr.HTML(upload_panel(backend.settings), elem_id="upload")  # static/upload.js sends it
     gr.HTML(LEGEND, elem_id="legend")
     # Read by static/chat.js (a class on the page), never sent to the server.
@@ -115,7 +124,7 @@ def chat_column(backend: ChatBackend) -> ChatColumn:
             interactive=False,
             elem_id="export",
         )
-    return ChatColumn(chatbot, question, ask, stop, clear, export)
+    return ChatColumn(chatbot, question, ask, stop, clear, export, edit)
 
 
 def search_column(backend: ChatBackend) -> SearchColumn:
@@ -153,7 +162,8 @@ def wire_questions(
     turns: ChatTurns, chat: ChatColumn, search: SearchColumn, saved: SavedChats, kept: SavedColumn
 ) -> None:
     """The textbox's Enter and the button both ask, through the one handler, which saves
-    each answered turn (:mod:`.saved`)."""
+    each answered turn (:mod:`.saved`); the search text's box and button search the last
+    question again (:mod:`.search_edit`), and the box follows the conversation."""
     ask_question = handler(turns, saved)
     # Inputs in the order of the handler's parameters, outputs in that of TurnOutput's fields.
     inputs = [
@@ -191,8 +201,11 @@ def wire_questions(
             trigger_mode="always_last",
         ),
     ]
+    searched_again = wire_search_edit(turns, saved, chat.edit, inputs, outputs + saving)
+    refill_after(asked, chat.edit, chat.chatbot)  # (not after a search again: it holds it)
+    asked += searched_again
     # Stop ends the stream where it is; the answer shown so far stays, unchecked.
-    chat.stop.click(
+    stop = chat.stop.click(
         stopped, [chat.chatbot], [chat.chatbot], cancels=asked, api_name=False, preprocess=False
     )
 
@@ -200,12 +213,16 @@ def wire_questions(
         """A fresh page: no answers, sources, export or question (numbering restarts)."""
         return [], SOURCES_PLACEHOLDER, "", ""
 
-    for event in (chat.clear.click, chat.chatbot.clear):
+    cleared = [
         event(clear, None, outputs, api_name=False, cancels=asked)
+        for event in (chat.clear.click, chat.chatbot.clear)
+    ]
     page = [chat.chatbot, search.sources, chat.export]
-    wire_saved(
+    loaded = wire_saved(
         saved, kept, page, clear()[:3], clears=[chat.clear.click, chat.chatbot.clear], asked=asked
     )
+    # The box follows whatever changed the conversation: it never offers another's search.
+    refill_after([stop, *cleared, *loaded], chat.edit, chat.chatbot)
 
 
 def build_blocks(backend: ChatBackend, *, signed_in: bool = False) -> gr.Blocks:

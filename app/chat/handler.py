@@ -16,7 +16,31 @@ import gradio as gr
 
 if TYPE_CHECKING:
     from legalrag.app.chat.saved import SavedChats
+    from legalrag.app.chat.states import TurnOutput
     from legalrag.app.chat.turns import ChatTurns
+
+
+def caller(request: gr.Request | None, matter: object) -> tuple[str | None, str]:
+    """Who asks (the signed-in user; None without a login) and for which matter (its
+    name with spaces collapsed; "" for none)."""
+    user = getattr(request, "username", None) if request is not None else None
+    return user, " ".join(matter.split()) if isinstance(matter, str) else ""
+
+
+def page_steps(
+    steps: Iterator[TurnOutput],
+    saved: SavedChats,
+    conversation: object,
+    matter_name: str,
+    user: str | None,
+) -> Iterator[tuple[Any, ...]]:
+    """A turn's steps as the page's outputs, each answered one saved by ``saved``.
+
+    Stop closes the event's generator, and so this one: the turn's is closed at once
+    too, so that it writes its audit line (a stopped turn is audited as stopped)."""
+    with closing(steps):
+        for step in steps:
+            yield (*step.for_gradio(), *saved.after(step, conversation, matter_name, user))
 
 
 def handler(turns: ChatTurns, saved: SavedChats) -> Callable[..., Iterator[tuple[Any, ...]]]:
@@ -40,8 +64,7 @@ def handler(turns: ChatTurns, saved: SavedChats) -> Callable[..., Iterator[tuple
 
         The inputs arrive unprocessed (``preprocess=False``): the turn checks them.
         """
-        user = getattr(request, "username", None) if request is not None else None
-        matter_name = " ".join(matter.split()) if isinstance(matter, str) else ""
+        user, matter_name = caller(request, matter)
         steps = turns.run(
             question,
             history,
@@ -53,9 +76,6 @@ def handler(turns: ChatTurns, saved: SavedChats) -> Callable[..., Iterator[tuple
             user,
             matter=matter_name,
         )
-        # Stop closes this generator; closing the turn's at once writes its audit line.
-        with closing(steps):
-            for step in steps:
-                yield (*step.for_gradio(), *saved.after(step, conversation, matter_name, user))
+        yield from page_steps(steps, saved, conversation, matter_name, user)
 
     return ask_question

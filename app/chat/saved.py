@@ -210,12 +210,13 @@ def wire_saved(
     *,
     clears: list[Any],
     asked: list[Any],
-) -> None:
+) -> list[Any]:
     """Wire the list and its buttons. ``page``: the chat, sources and export components
     a resumed conversation fills; ``cleared``: their values on a fresh page; ``clears``:
-    the page's Clear events, after which the next question starts a new conversation."""
+    the page's Clear events, after which the next question starts a new conversation.
+    Returns the events that may change the page's conversation (resume, new, delete)."""
     saved.cleared = cleared
-    column.listing.input(
+    resume = column.listing.input(
         saved.resume,
         [column.listing],
         [*page, column.conversation, column.title, column.matter, column.status],
@@ -234,7 +235,7 @@ def wire_saved(
         return (*cleared, "", "", gr.update(value=None), "")
 
     fresh_outputs = [*page, column.conversation, column.title, column.listing, column.status]
-    column.new.click(fresh, None, fresh_outputs, api_name=False, cancels=asked)
+    new = column.new.click(fresh, None, fresh_outputs, api_name=False, cancels=asked)
     # Clear empties the page: the next question starts a new conversation too.
     for event in clears:
         event(
@@ -243,7 +244,7 @@ def wire_saved(
             [column.conversation, column.title, column.listing],
             api_name=False,
         )
-    column.delete.click(
+    delete = column.delete.click(
         saved.delete,
         [column.conversation],
         [column.conversation, column.listing, column.title, column.status, *page],
@@ -261,6 +262,7 @@ def wire_saved(
         button.click(
             export, [column.conversation], [column.document, column.status], api_name=False
         )
+    return [resume, new, delete]
 
 
 def saved_column() -> SavedColumn:

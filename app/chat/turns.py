@@ -43,7 +43,7 @@ from legalrag.app.chat.streaming import StreamedMessages, coalesced
 from legalrag.app.chat.view import render_answer
 from legalrag.app.citations import strip_markers
 from legalrag.app.conversations import SavedTurn
-from legalrag.app.followups import EarlierTurn
+from legalrag.app.followups import EDITED, EarlierTurn, Rewrite
 from legalrag.app.retrieval import Filters
 from legalrag.errors import GenerationError
 
@@ -55,6 +55,7 @@ log = logging.getLogger(__name__)
 
 SEARCHING_FOR = "Searching for: "
 STOPPED = "stopped by the user before the answer was checked"
+EDITED_NOTE = "edited by you: the question above, searched again"
 
 
 def earlier_turns(history: list[dict[str, Any]]) -> list[EarlierTurn]:
@@ -92,6 +93,7 @@ class ChatTurns:
         user: str | None,
         *,
         matter: str = "",
+        search: str | None = None,
     ) -> Iterator[TurnOutput]:
         """The steps of one turn (``None`` in a field: leave that output as it is).
 
@@ -99,6 +101,8 @@ class ChatTurns:
         first (:mod:`.options`). The audit line (with ``user`` and ``matter``) is written
         before the last step; when it cannot be, the answer is withheld
         (``LEGALRAG_AUDIT_REQUIRED``) or marked, and not offered for saving.
+        ``search``: the search text the user edited (:mod:`.search_edit`), searched for
+        verbatim in place of the rewrite, once checked as a question is.
         """
         from legalrag.app.questions import clean_question
 
@@ -112,6 +116,7 @@ class ChatTurns:
         error: str | None = None
         timings: dict[str, float] = {}
         searched: list[str] | None = ["none"]  # no search yet (refused before it)
+        method: str | None = None  # how the search text was found, once it was
 
         def line(answer: Answer | None, error: str | None) -> dict[str, Any]:
             """This turn's audit line, as far as it went."""
@@ -127,6 +132,7 @@ class ChatTurns:
                 timings={**timings, "total_ms": total_ms},
                 matter=matter,
                 matters=searched,
+                rewrite=method,
             )
 
         try:
@@ -137,6 +143,9 @@ class ChatTurns:
             question = clean_question(
                 check_question(question), max_chars=self.settings.max_question_chars
             )
+            if search is not None:
+                limit = self.settings.max_question_chars
+                search = clean_question(check_question(search), max_chars=limit, what="search text")
             accepted, standalone = True, question
             earlier = earlier_turns(conversation)
             chat.append({"role": "user", "content": question})
@@ -151,13 +160,17 @@ class ChatTurns:
             filters = self.backend.filters_for(user, jurisdiction, topic)
             searched = searched_matters(filters.readable_matters())
             rewrite_started = time.perf_counter()
-            rewritten = self.backend.rewriter().rewrite(
-                question,
-                earlier[-self.settings.chat_history_turns :]
-                if self.settings.chat_history_turns
-                else [],
+            rewritten = (
+                Rewrite(search, EDITED)  # the user's own words: no model asked to rewrite
+                if search is not None
+                else self.backend.rewriter().rewrite(
+                    question,
+                    earlier[-self.settings.chat_history_turns :]
+                    if self.settings.chat_history_turns
+                    else [],
+                )
             )
-            standalone = rewritten.question
+            standalone, method = rewritten.question, rewritten.method
             rewrite_ms = round(1000 * (time.perf_counter() - rewrite_started), 1)
             chat.append(self._searching(filters, k, rewritten.method, standalone))
             asked = len(chat)
@@ -210,11 +223,8 @@ class ChatTurns:
         self, filters: Filters, k: int | None, method: str, standalone: str
     ) -> dict[str, Any]:
         """The "Searching for: …" note: what was searched for, with which filters and k."""
-        parts = (
-            filters.describe() or "no filters",
-            f"k = {k or self.settings.retrieve_k}",
-            "" if method == "none" else f"rewritten ({method})",
-        )
+        how = {"none": "", EDITED: EDITED_NOTE}.get(method, f"rewritten ({method})")
+        parts = (filters.describe() or "no filters", f"k = {k or self.settings.retrieve_k}", how)
         return {
             "role": "assistant",
             "content": escape(" · ".join(part for part in parts if part)),
