@@ -119,14 +119,16 @@ def stitch(chunks: Sequence[StoredChunk]) -> tuple[Piece, ...]:
 def whole_document(store: ChunkStore, document_id: str, filters: Filters) -> WholeDocument | None:
     """The document's chunks that ``filters``' wall lets through, stitched; None when
     it has none (no such document, or none of it readable: the two look the same)."""
-    found = store.chunks_of_documents([document_id])
     readable = filters.readable_matters()
-    ids = [
-        chunk_id
-        for chunk_id, meta in found.items()
-        if meta.document_id == document_id and (not readable or meta.matter in readable)
-    ]
-    chunks = [c for c in store.get(ids).values() if c.metadata.document_id == document_id]
+
+    def passes(meta: ChunkMetadata) -> bool:
+        return meta.document_id == document_id and (not readable or meta.matter in readable)
+
+    found = store.chunks_of_documents([document_id])
+    ids = [chunk_id for chunk_id, meta in found.items() if passes(meta)]
+    # Checked again on what is read: a document moved to another matter in between
+    # must not show.
+    chunks = [c for c in store.get(ids).values() if passes(c.metadata)]
     if not chunks:
         return None
     first = min(chunks, key=lambda c: c.metadata.start)
