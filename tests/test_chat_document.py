@@ -3,7 +3,7 @@
 ``GET /document`` over the sample index (every sample document rebuilt from its chunks,
 checked against the corpus file) and over a small index of its own (a document holding
 markup, one with a repeated paragraph the chunker keeps once, a matter's document behind
-its wall); the card's link and citation from a real turn.
+its wall, a document added in the chat); the card's link and citation from a real turn.
 """
 
 from __future__ import annotations
@@ -290,6 +290,27 @@ def test_the_cards_link_and_citation_from_a_real_turn(walled) -> None:
     # An outsider following the same link learns nothing.
     assert bob.get("/" + href.split("#")[0]).status_code == 404
     assert _files(walled.settings.data_dir) == before, "reading a document writes nothing"
+
+
+def test_a_document_added_in_the_chat_opens_whole_too(walled) -> None:
+    import json
+
+    bob = _client(walled, "bob")
+    text = f"Upload notes\n\n{MARKUP}\n\n{SECOND}\n"
+    reply = bob.post(
+        "/documents",
+        params={"name": "notes.txt"},
+        content=text.encode("utf-8"),
+        headers={"Content-Type": "application/octet-stream"},
+    )
+    done = json.loads(reply.text.splitlines()[-1])
+    assert reply.status_code == 200 and done.get("done"), reply.text
+    document_id = f"upload/{done['upload_id']}/notes.txt"
+    start = text.index(SECOND)
+    page = bob.get("/document", params={"id": document_id, "start": start, "end": start + 20})
+    assert page.status_code == 200
+    assert _shown_text(page.text).split() == text.split()
+    assert _marked(page.text) == SECOND[:20] and "<script>" not in page.text
 
 
 # --- the citation's format ---------------------------------------------------------------------
