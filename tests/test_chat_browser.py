@@ -400,6 +400,59 @@ def test_a_saved_conversation_comes_back_from_the_list(served: Served, browser) 
     page.close()
 
 
+def test_a_source_card_copies_its_citation_and_opens_the_whole_document(
+    served: Served, browser
+) -> None:
+    from playwright.sync_api import expect
+
+    from legalrag.ingest.sources import read_sample
+
+    context = browser.new_context(
+        viewport={"width": 1400, "height": 1000},
+        permissions=["clipboard-read", "clipboard-write"],
+        bypass_csp=True,  # for axe below: the whole document's page allows no script
+    )
+    page = context.new_page()
+    page.goto(served.url)
+    page.fill("#username", USER)
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    served.fake.script = Script(answer=ANSWER, reasoning="Texas.")
+    _ask(page, QUESTION)
+    page.locator("#chat .checks").wait_for(timeout=60_000)
+    card = page.locator("#src-1-1")
+    button = card.get_by_role("button", name="Copy citation of source 1")
+    box = button.bounding_box()
+    assert box is not None and box["width"] >= 24 and box["height"] >= 24
+    button.click()
+    expect(card.locator(".copy-status")).to_have_text("Citation copied")
+    citation = button.get_attribute("data-citation") or ""
+    assert page.evaluate("navigator.clipboard.readText()") == citation
+    title = card.locator(".source-head a").inner_text()
+    cited = card.locator("mark.span").first.inner_text()
+    lines = citation.split("\n")
+    assert lines[0] == f"{title} [forum answer]" and lines[1].startswith("Texas, ")
+    assert lines[-1].startswith('"') and " ".join(cited.split())[:40] in lines[-1]
+
+    # The whole document opens in a new tab, at the cited span, marked.
+    with context.expect_page() as opened:
+        card.get_by_role("link", name=re.compile("^Open the whole document")).click()
+    whole = opened.value
+    whole.wait_for_load_state()
+    expect(whole.locator("h1")).to_have_text(title)
+    mark = whole.locator("mark#cited")
+    expect(mark).to_have_text(cited)
+    expect(mark).to_be_in_viewport()
+    document_id = whole.locator(".facts dd").last.inner_text()
+    original = next(d for d in read_sample(max_chars=10**7) if d.document_id == document_id)
+    shown = whole.locator("#document-text").inner_text()
+    assert shown.split() == original.text.split()
+    if AXE.exists():
+        serious = _serious_violations(whole)
+        assert serious == [], "\n".join(map(str, serious))
+    context.close()
+
+
 def test_the_answered_page_has_no_serious_accessibility_violations(served: Served, browser) -> None:
     """axe-core (WCAG 2.2 AA rules) over the page with an answer and its sources."""
     if not AXE.exists():

@@ -6,7 +6,8 @@ the audit log can be written, 503 with the reason otherwise; its probe is kept a
 few seconds (:mod:`.health`). Everything else sits behind the login when
 ``LEGALRAG_AUTH`` names users (:mod:`.login`). One route takes a file, the chat's own
 ``POST /documents`` (:mod:`.upload`: its types, its size limit, a raw body); Gradio's
-upload routes, and any multipart body, are refused before Gradio sees them.
+upload routes, and any multipart body, are refused before Gradio sees them. A source
+card's whole document is ``GET /document`` (:mod:`.whole`), behind the wall of matters.
 """
 
 from __future__ import annotations
@@ -143,7 +144,11 @@ def build_app(settings: Settings, backend: ChatBackend) -> ChatApp:
     from legalrag.app.chat.upload import add_document_routes
 
     # Before Gradio's mount at /, so these paths are the chat's own.
-    add_document_routes(app, backend, wall.user if wall is not None else lambda _: None)
+    from legalrag.app.chat.whole import add_whole_document_route
+
+    user_of = wall.user if wall is not None else lambda _: None
+    add_document_routes(app, backend, user_of)
+    add_whole_document_route(app, backend, user_of)
     blocks = build_blocks(backend, signed_in=users is not None)
     theme = gr.themes.Default(
         # System fonts: the page must not fetch fonts from the internet.
@@ -161,10 +166,10 @@ def build_app(settings: Settings, backend: ChatBackend) -> ChatApp:
         mcp_server=False,
         show_error=False,
         theme=theme,
-        css=static_text("chat.css") + static_text("upload.css"),
+        css="".join(static_text(name) for name in ("chat.css", "upload.css", "actions.css")),
         # The click handler that shows a citation's span (see view.py's cite ids).
         head="<script>\n"
-        + "\n".join(static_text(name) for name in ("chat.js", "upload.js", "phone.js"))
+        + "\n".join(static_text(name) for name in ("chat.js", "upload.js", "phone.js", "copy.js"))
         + "</script>\n",
         server_name=settings.chat_host,
         server_port=settings.chat_port,

@@ -21,6 +21,7 @@ from html import escape
 from typing import TYPE_CHECKING
 
 from legalrag.app.answers import Answer, AnswerSource
+from legalrag.app.chat.actions import card_actions
 from legalrag.app.chat.cards import (
     age_warning,
     jurisdiction_name,
@@ -268,8 +269,9 @@ def _card(
     today: date,
     page_view: PageView | None = None,
 ) -> str:
-    """One source: type badge, jurisdiction, date and its warnings, what cites it, text
-    (and, for an uploaded paged document, the cited page: :mod:`.pages`)."""
+    """One source: type badge, jurisdiction, date and its warnings, what cites it, its
+    actions (:mod:`.actions`), text (and, for an uploaded paged document, the cited
+    page: :mod:`.pages`)."""
     number = source.marker
     url = _url(source.url)
     title = escape(source.title or source.document_id or "(untitled)")
@@ -313,7 +315,7 @@ def _card(
         f'<div class="source" id="src-{turn}-{number}" data-type="{kind}">'
         f'<div class="source-head"><b>[{number}]</b> <span class="badge">{kind}</span> '
         f"{link}</div>"
-        f'<div class="source-meta">{meta}{warned}</div>{figure}'
+        f'<div class="source-meta">{meta}{warned}</div>{card_actions(answer, source)}{figure}'
         f'<details class="scores"><summary>Scores</summary>{score}</details>'
         # Focusable: a long source scrolls inside its card, and a keyboard must reach it.
         f'<div class="source-text" tabindex="0">{text}</div></div>'
