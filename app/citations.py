@@ -69,6 +69,7 @@ QUOTE_MATCH = 0.9
 _SENTENCE_END = re.compile(r"(?:(?<=[.!?])|(?<=[.!?][\"”']))\s+(?=[\[\"“(A-Z0-9-])")
 # Markers, words, quotes and numbers are read as the claim checks read them.
 _MARKER = MARKER
+_LAYOUT_LABEL = re.compile(r"\s*(?:Title|Question|Answer #\d+|Comment #\d+):[ \t]+")
 _QUOTE = QUOTE
 _WORD = WORD
 # Text inside a source that addresses the model rather than the reader. A sentence
@@ -294,9 +295,12 @@ def _states_something(sentence: str) -> bool:
 
 
 def best_span(sentence: str, source: CitedSource) -> tuple[int, int]:
-    """Document offsets of the passage sentence that best matches ``sentence``."""
+    """Document offsets of the passage sentence that best matches ``sentence``, less a
+    post's layout label ("Answer #1: "): the span is what the source says."""
     best = best_sentence(sentence, source.text)
-    return source.start + best.start, source.start + best.end
+    label = _LAYOUT_LABEL.match(source.text, best.start, best.end)
+    start = label.end() if label and label.end() < best.end else best.start
+    return source.start + start, source.start + best.end
 
 
 def verify_citations(

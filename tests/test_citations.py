@@ -137,6 +137,21 @@ def test_spans_point_at_the_best_sentence_in_document_offsets() -> None:
     assert sentence.startswith("A landlord who keeps it in bad faith")
 
 
+def test_a_span_leaves_out_a_posts_layout_label() -> None:
+    """The cited span is what the source says: "Answer #1: " is the post's layout."""
+    post = Source(
+        "post",
+        "Question: Must my landlord refund?\nAnswer #1: In Texas the landlord must refund the "
+        "deposit within 30 days.",
+        start=40,
+    )
+    result = verify_citations("A Texas landlord must refund within 30 days [1].", [post])
+    start, end = result.citations[0].span
+    assert post.text[start - 40 : end - 40] == (
+        "In Texas the landlord must refund the deposit within 30 days."
+    )
+
+
 def test_word_coverage_needs_numbers_to_match() -> None:
     assert (
         word_coverage("The limit is $1,450 a month.", "Rent is 1450 dollars a month; the limit.")
