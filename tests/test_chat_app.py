@@ -522,6 +522,13 @@ def _rewrite_requests(fake: FakeLLM) -> list[dict]:
     return [r for r in fake.requests if "Latest question:" in r["messages"][0]["content"]]
 
 
+def _wrongly_rewritten(own: ChatBackend, fake: FakeLLM) -> list[dict]:
+    """A conversation whose follow-up ("What about Texas?") the model rewrote wrongly."""
+    fake.script = Script(answer="A landlord has 21 days [1].", judge_answer=WRONG_REWRITE)
+    first = _turn(own, CA_DEPOSIT)[-1].chat
+    return _turn(own, "What about Texas?", history=first)[-1].chat
+
+
 def test_an_edited_search_is_searched_as_typed_noted_audited_and_saved(
     backend: ChatBackend, fake: FakeLLM, embedder, tmp_path: Path
 ) -> None:
@@ -531,9 +538,7 @@ def test_an_edited_search_is_searched_as_typed_noted_audited_and_saved(
     from legalrag.app.conversations import owner_of
 
     own = _own_backend(backend, embedder, tmp_path)
-    fake.script = Script(answer="A landlord has 21 days [1].", judge_answer=WRONG_REWRITE)
-    first = _turn(own, CA_DEPOSIT)[-1].chat
-    wrong = _turn(own, "What about Texas?", history=first)[-1].chat
+    wrong = _wrongly_rewritten(own, fake)
     assert search_text(wrong) == WRONG_REWRITE.removeprefix("Standalone question: ")
     assert "rewritten (llm)" in wrong[-2]["content"]
 
@@ -604,9 +609,7 @@ def test_a_follow_up_after_an_edited_search_carries_the_edited_text(
     from legalrag.app.chat.saved import SavedChats
 
     own = _own_backend(backend, embedder, tmp_path)
-    fake.script = Script(answer="A landlord has 21 days [1].", judge_answer=WRONG_REWRITE)
-    first = _turn(own, CA_DEPOSIT)[-1].chat
-    wrong = _turn(own, "What about Texas?", history=first)[-1].chat
+    wrong = _wrongly_rewritten(own, fake)
     edited = _search_again(own, SavedChats(own), TX_DEPOSIT, wrong)[-1][0]
     assert [t.standalone for t in earlier_turns(edited)][-1] == TX_DEPOSIT
     # The model's reply is no rewrite: the offline rule builds on the edited search.

@@ -16,7 +16,6 @@ import gradio as gr
 
 if TYPE_CHECKING:
     from legalrag.app.chat.saved import SavedChats
-    from legalrag.app.chat.states import TurnOutput
     from legalrag.app.chat.turns import ChatTurns
 
 
@@ -27,17 +26,39 @@ def caller(request: gr.Request | None, matter: object) -> tuple[str | None, str]
     return user, " ".join(matter.split()) if isinstance(matter, str) else ""
 
 
-def page_steps(
-    steps: Iterator[TurnOutput],
+def turn_steps(
+    turns: ChatTurns,
     saved: SavedChats,
+    request: gr.Request | None,
+    question: object,
+    history: object,
+    sources_html: object,
+    options: tuple[object, object, object, object],
     conversation: object,
-    matter_name: str,
-    user: str | None,
+    matter: object,
+    *,
+    search: str | None = None,
 ) -> Iterator[tuple[Any, ...]]:
-    """A turn's steps as the page's outputs, each answered one saved by ``saved``.
+    """One turn's steps as the page's outputs, each answered one saved by ``saved``;
+    ``options``: jurisdiction, topic, k, show reasoning (as sent); ``search``: the
+    user's own search text (:mod:`.search_edit`).
 
     Stop closes the event's generator, and so this one: the turn's is closed at once
     too, so that it writes its audit line (a stopped turn is audited as stopped)."""
+    user, matter_name = caller(request, matter)
+    jurisdiction, topic, k, show_reasoning = options
+    steps = turns.run(
+        question,
+        history,
+        sources_html if isinstance(sources_html, str) else None,
+        jurisdiction,
+        topic,
+        k,
+        show_reasoning is not False,
+        user,
+        matter=matter_name,
+        search=search,
+    )
     with closing(steps):
         for step in steps:
             yield (*step.for_gradio(), *saved.after(step, conversation, matter_name, user))
@@ -64,18 +85,9 @@ def handler(turns: ChatTurns, saved: SavedChats) -> Callable[..., Iterator[tuple
 
         The inputs arrive unprocessed (``preprocess=False``): the turn checks them.
         """
-        user, matter_name = caller(request, matter)
-        steps = turns.run(
-            question,
-            history,
-            sources_html if isinstance(sources_html, str) else None,
-            jurisdiction,
-            topic,
-            k,
-            show_reasoning is not False,
-            user,
-            matter=matter_name,
+        options = (jurisdiction, topic, k, show_reasoning)
+        yield from turn_steps(
+            turns, saved, request, question, history, sources_html, options, conversation, matter
         )
-        yield from page_steps(steps, saved, conversation, matter_name, user)
 
     return ask_question

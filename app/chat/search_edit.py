@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 
-from legalrag.app.chat.handler import caller, page_steps
+from legalrag.app.chat.handler import turn_steps
 from legalrag.app.chat.options import check_history, check_question
 from legalrag.app.chat.turns import earlier_turns
 from legalrag.app.questions import clean_question
@@ -134,21 +134,20 @@ def search_again_handler(
         except QuestionError as exc:  # nothing asked, nothing audited or saved
             yield (gr.skip(),) * 3 + (refused(str(exc)),) + (gr.skip(),) * 4
             return
-        user, matter_name = caller(request, matter)
-        steps = turns.run(
+        # The step's textbox output is this event's status: cleared as it starts.
+        options = (jurisdiction, topic, k, show_reasoning)
+        yield from turn_steps(
+            turns,
+            saved,
+            request,
             question,
             history,
-            sources_html if isinstance(sources_html, str) else None,
-            jurisdiction,
-            topic,
-            k,
-            show_reasoning is not False,
-            user,
-            matter=matter_name,
+            sources_html,
+            options,
+            conversation,
+            matter,
             search=search,
         )
-        # The step's textbox output is this event's status: cleared as it starts.
-        yield from page_steps(steps, saved, conversation, matter_name, user)
 
     return search_again
 
