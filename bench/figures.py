@@ -189,3 +189,19 @@ def save(name: str, mode: str, figures: dict[str, Any], out: Path | None = None)
     path.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
     console.print(f"[dim]figures written to {path}[/dim]")
     return path
+
+
+def sample_questions(k: int) -> list[dict[str, Any]]:
+    """The shipped sample eval set's answerable questions (those with gold sources),
+    saying how many of how many, at ``k``."""
+    from importlib import resources
+
+    questions_file = resources.files("legalrag.eval") / "datasets" / "sample.jsonl"
+    questions = [
+        json.loads(line)
+        for line in questions_file.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
+    answerable = [q for q in questions if q["gold_source_ids"]]
+    print(f"{len(answerable)} answerable questions (of {len(questions)}), k={k}")
+    return answerable

@@ -17,12 +17,13 @@ import argparse
 import json
 import tempfile
 import time
-from importlib import resources
 from pathlib import Path
 
 from legalrag.privacy import keep_local
 
 keep_local(hub_needed=False)
+
+from figures import sample_questions  # noqa: E402
 
 from legalrag.factory import open_retriever  # noqa: E402
 from legalrag.ingest.run import ingest  # noqa: E402
@@ -69,14 +70,7 @@ def main() -> None:
     parser.add_argument("--k", type=int, default=5)
     parser.add_argument("--data-dir", type=Path)
     args = parser.parse_args()
-    questions_file = resources.files("legalrag.eval") / "datasets" / "sample.jsonl"
-    questions = [
-        json.loads(line)
-        for line in questions_file.read_text(encoding="utf-8").splitlines()
-        if line.strip()
-    ]
-    answerable = [q for q in questions if q["gold_source_ids"]]
-    print(f"{len(answerable)} answerable questions (of {len(questions)}), k={args.k}")
+    answerable = sample_questions(args.k)
     with tempfile.TemporaryDirectory() as tmp:
         data_dir = args.data_dir or Path(tmp) / "data"
         settings = load_settings(data_dir=data_dir, relevance_floor=-1.0)
