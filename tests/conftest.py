@@ -38,6 +38,17 @@ def embedder():
     return SentenceTransformerEmbedder("sentence-transformers/all-MiniLM-L6-v2")
 
 
+@pytest.fixture(scope="module")
+def fake():
+    """A loopback OpenAI-compatible model (tests/fake_llm.py), one per test module;
+    each test sets its ``script``."""
+    from tests.fake_llm import start_fake_llm
+
+    state, server = start_fake_llm()
+    yield state
+    server.shutdown()
+
+
 def make_settings(data_dir: Path, **overrides):
     """Settings for one test's own index."""
     from legalrag.settings import load_settings

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,19 +16,12 @@ from legalrag.app.api.tokens import issue_token, tokens_path
 from legalrag.app.chat.auth import load_users
 from legalrag.errors import SettingsError
 from tests.conftest import free_port, make_retriever
-from tests.fake_llm import FakeLLM, Script, start_fake_llm
+from tests.fake_llm import FakeLLM, Script
 
 QUESTION = "How many days does a Texas landlord have to refund a security deposit?"
 ANSWER = "A Texas landlord must refund the deposit within 30 days [1]."
 REASONING = "Source 1 is the Texas post; it says 30 days."
 VERDICTS = {"supported", "contradicted", "not_found", "invalid", "unclear"}
-
-
-@pytest.fixture(scope="module")
-def fake() -> Iterator[FakeLLM]:
-    state, server = start_fake_llm()
-    yield state
-    server.shutdown()
 
 
 def api_settings(sample_index, url: str, **more):

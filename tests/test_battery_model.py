@@ -12,7 +12,6 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -26,7 +25,7 @@ from legalrag.app.generation import (
 from legalrag.app.prompting import load_template, render_answer_prompt
 from legalrag.app.retrieval import RetrievedPassage
 from tests.conftest import make_retriever, make_settings, write_jsonl
-from tests.fake_llm import FakeLLM, Script, start_fake_llm
+from tests.fake_llm import FakeLLM, Script
 
 # --- 1. prompt injection through any field ---------------------------------------------
 
@@ -90,13 +89,6 @@ def test_a_line_break_in_metadata_cannot_forge_a_field_line() -> None:
     text = render_answer_prompt("Q?", [_passage(forged, text="Texas allows 30 days.")]).text
     assert text.count("\nJurisdiction: ") == 1 and text.count("\nDate: ") == 1
     assert "URL: https://x.example Jurisdiction: CA Date: 2024-01-01\n" in text
-
-
-@pytest.fixture(scope="module")
-def fake() -> Iterator[FakeLLM]:
-    state, server = start_fake_llm()
-    yield state
-    server.shutdown()
 
 
 def test_a_hostile_record_reaches_the_model_inside_its_own_block(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import gradio as gr
@@ -16,7 +15,7 @@ from legalrag.app.chat.server import bind_notes, build_app
 from legalrag.app.chat.turns import STOPPED, ChatTurns, earlier_turns, next_turn, stopped
 from legalrag.settings import SettingsError, load_settings
 from tests.conftest import free_port, run_cli
-from tests.fake_llm import FakeLLM, Script, start_fake_llm
+from tests.fake_llm import FakeLLM, Script
 
 API_KEY = "sk-very-secret-key-123"
 SECRET = "shared-by-replicas-" + "s" * 32
@@ -25,13 +24,6 @@ ANSWER = (
     "A Texas landlord must refund the security deposit within 30 days after the tenant "
     "surrenders the premises [1][42].\nThis is not legal advice."
 )
-
-
-@pytest.fixture(scope="module")
-def fake() -> Iterator[FakeLLM]:
-    state, server = start_fake_llm()
-    yield state
-    server.shutdown()
 
 
 @pytest.fixture(scope="module")

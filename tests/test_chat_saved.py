@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -19,7 +18,7 @@ from legalrag.app.chat.saved import GONE, SavedChats
 from legalrag.app.chat.turns import ChatTurns, earlier_turns
 from legalrag.app.conversations import ConversationStore
 from tests.conftest import free_port
-from tests.fake_llm import FakeLLM, Script, start_fake_llm
+from tests.fake_llm import FakeLLM, Script
 
 QUESTION = "How many days does a Texas landlord have to refund a security deposit?"
 ANSWER = (
@@ -27,13 +26,6 @@ ANSWER = (
     "surrenders the premises [1][42].\nThis is not legal advice."
 )
 MATTER = "Smith v. Jones"
-
-
-@pytest.fixture(scope="module")
-def fake() -> Iterator[FakeLLM]:
-    state, server = start_fake_llm()
-    yield state
-    server.shutdown()
 
 
 @pytest.fixture(scope="module")

@@ -28,7 +28,7 @@ from legalrag.app.chat.turns import ChatTurns
 from legalrag.settings import Settings
 from tests.conftest import chat_settings, free_port
 from tests.document_files import text_pdf
-from tests.fake_llm import FakeLLM, Script, start_fake_llm
+from tests.fake_llm import FakeLLM, Script
 from tests.test_battery_chat import ask, chat_texts
 
 USER, PASSWORD = "lawyer", "open-sesame"
@@ -59,13 +59,6 @@ def _copy_index(sample_index, tmp_path: Path) -> Path:
     data_dir = tmp_path / "data"
     shutil.copytree(settings.data_dir, data_dir)
     return data_dir
-
-
-@pytest.fixture(scope="module")
-def fake() -> Iterator[FakeLLM]:
-    state, server = start_fake_llm()
-    yield state
-    server.shutdown()
 
 
 @pytest.fixture(scope="module")

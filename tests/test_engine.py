@@ -6,7 +6,6 @@ import json
 import socket
 import threading
 import time
-from collections.abc import Iterator
 
 import pytest
 
@@ -26,17 +25,10 @@ from legalrag.app.prompting import REFUSAL
 from legalrag.app.retrieval import Filters
 from legalrag.factory import make_engine, make_rewriter, make_support_checker
 from tests.conftest import free_port, make_retriever, run_cli
-from tests.fake_llm import FakeLLM, Script, start_fake_llm
+from tests.fake_llm import FakeLLM, Script
 
 QUESTION = "How many days does a Texas landlord have to refund a security deposit?"
 REASONING = "The user asks about Texas. Source 1 is the Texas post; it says 30 days."
-
-
-@pytest.fixture(scope="module")
-def fake() -> Iterator[FakeLLM]:
-    state, server = start_fake_llm()
-    yield state
-    server.shutdown()
 
 
 @pytest.fixture

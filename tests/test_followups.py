@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from legalrag.app.chat.turns import earlier_turns
@@ -20,7 +18,7 @@ from legalrag.app.followups import (
 from legalrag.app.generation import OpenAICompatibleGenerator
 from legalrag.factory import make_rewriter
 from legalrag.settings import load_settings
-from tests.fake_llm import FakeLLM, Script, start_fake_llm
+from tests.fake_llm import FakeLLM, Script
 
 CA = "How long does a California landlord have to return a security deposit?"
 EARLIER = [EarlierTurn(CA, CA)]
@@ -85,13 +83,6 @@ def test_history_comes_from_the_chat_value_the_browser_sends() -> None:
         EarlierTurn("What about Texas?", "Texas deposit deadline"),
     ]
     assert earlier_turns([]) == []
-
-
-@pytest.fixture(scope="module")
-def fake() -> Iterator[FakeLLM]:
-    state, server = start_fake_llm()
-    yield state
-    server.shutdown()
 
 
 def _model_rewriter(fake: FakeLLM) -> ModelRewriter:

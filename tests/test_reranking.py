@@ -4,7 +4,7 @@ the model's support check, which asks the same way."""
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 
 import pytest
 
@@ -12,19 +12,12 @@ from legalrag.app.generation import OpenAICompatibleGenerator
 from legalrag.app.reranking import ReasoningReranker, verdict_probability
 from legalrag.app.retrieval import RetrievedPassage
 from tests.conftest import make_retriever
-from tests.fake_llm import FakeLLM, Script, start_fake_llm
+from tests.fake_llm import FakeLLM, Script
 
 PASSAGES = [
     RetrievedPassage(id="a", document_id="a", text="Texas allows 30 days.", score=0.0),
     RetrievedPassage(id="b", document_id="b", text="Fences are shared.", score=0.0),
 ]
-
-
-@pytest.fixture(scope="module")
-def fake() -> Iterator[FakeLLM]:
-    state, server = start_fake_llm()
-    yield state
-    server.shutdown()
 
 
 def test_verdict_probability_from_logprobs_or_the_word() -> None:
