@@ -454,15 +454,23 @@ def test_a_source_card_copies_its_citation_and_opens_the_whole_document(
 
 
 def test_the_answered_page_has_no_serious_accessibility_violations(served: Served, browser) -> None:
-    """axe-core (WCAG 2.2 AA rules) over the page with an answer and its sources."""
+    """axe-core (WCAG 2.2 AA rules) over the empty page, the page with an answer
+    streaming, the answered page with its sources, and the reasoning's path open."""
     if not AXE.exists():
         message = f"axe-core is not installed at {AXE} (.ci/run installs it with npm)"
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)
     page = _signed_in(browser, served)
-    served.fake.script = Script(answer=FLIPPED, reasoning=REASONING)
+    serious = _serious_violations(page)  # the empty page
+    assert serious == [], "\n".join(map(str, serious))
+    reasoning = "Source 1 is the Texas post.\n\nSource 2 is about another state."
+    served.fake.script = Script(answer=FLIPPED, reasoning=reasoning, chunk_size=4, delay_s=0.05)
     _ask(page, QUESTION)
+    page.locator("#chat").get_by_text("A Texas landlord").first.wait_for(timeout=60_000)
+    assert page.locator("#chat .checks").count() == 0, "axe is meant to run mid-stream"
+    serious = _serious_violations(page)  # the answer streaming
+    assert serious == [], "\n".join(map(str, serious))
     page.locator("#chat .checks").wait_for(timeout=60_000)
     serious = _serious_violations(page)
     assert serious == [], "\n".join(map(str, serious))
@@ -606,7 +614,8 @@ def test_a_question_sent_while_answering_waits_and_a_stopped_one_is_audited(
     from playwright.sync_api import expect
 
     page = _signed_in(browser, served)
-    served.fake.script = Script(answer=ANSWER, reasoning=REASONING, chunk_size=3, delay_s=0.04)
+    # (Each answer streams for about 2 s, well inside the fixture's 5 s model deadline.)
+    served.fake.script = Script(answer=ANSWER, reasoning=REASONING, chunk_size=8, delay_s=0.03)
     _ask(page, QUESTION)
     page.locator("#question .generating").first.wait_for()
     # Enter while the answer streams: the page says the question waits, then asks it.
@@ -618,13 +627,17 @@ def test_a_question_sent_while_answering_waits_and_a_stopped_one_is_audited(
     assert [u.strip() for u in users] == [QUESTION, "What about California?"]
     expect(page.locator("#queued-note")).to_have_text("")
 
-    # Stop mid-answer: the text so far stays, labelled, and the audit log says stopped.
-    # (Slow enough to stop, well inside the fixture's 5 s model deadline.)
+    assert page.locator("#chat .incomplete").count() == 0  # both answered in full
+    page.close()
+
+    # Stop mid-answer (on a fresh page: only this answer's text is on it): the text so
+    # far stays, labelled, and the audit log says stopped.
+    page = _signed_in(browser, served)
     served.fake.script = Script(answer=ANSWER, reasoning="Texas.", chunk_size=4, delay_s=0.06)
     _ask(page, "Can a Texas landlord keep the deposit for unpaid rent?")
     expect(page.locator("#chat")).to_contain_text("A Texas landlord", timeout=60_000)
     page.locator("#stop").click()
-    expect(page.locator("#chat .incomplete").last).to_contain_text("you stopped the answer")
+    expect(page.locator("#chat .incomplete")).to_contain_text("you stopped the answer")
     audit = served.backend.settings.audit_log_path
 
     def last_line() -> dict:
@@ -636,4 +649,41 @@ def test_a_question_sent_while_answering_waits_and_a_stopped_one_is_audited(
     entry = last_line()
     assert entry["error"] == STOPPED and entry["user"] == USER
     assert entry["question"] == "Can a Texas landlord keep the deposit for unpaid rent?"
+    page.close()
+
+
+def test_sources_come_first_and_a_cut_answer_is_labelled_with_the_extractive_one_offered(
+    served: Served, browser
+) -> None:
+    from playwright.sync_api import expect
+
+    page = _signed_in(browser, served)
+    # Sources as soon as retrieval ends: the cards are there while the model still thinks.
+    served.fake.script = Script(answer=ANSWER, reasoning=REASONING, chunk_size=2, delay_s=0.03)
+    _ask(page, QUESTION)
+    page.locator("#sources .source").first.wait_for(timeout=60_000)
+    assert page.locator("#chat .checks").count() == 0, "the sources came only with the check"
+    page.locator("#chat .checks").wait_for(timeout=60_000)
+    # A card a lawyer can weigh: its age, and the scores kept behind a toggle.
+    card = page.locator("#src-1-1")
+    expect(card.locator(".source-warning").first).to_contain_text("older than 5 years")
+    score = card.locator("details.scores")
+    figures = score.locator(".score-figures")
+    expect(figures).to_be_hidden()  # folded: no figure in the lawyer's way
+    score.locator("summary").click()
+    expect(figures).to_be_visible()
+    expect(figures).to_contain_text("retrieval score")
+
+    # The model's stream cut mid-answer: the text so far is labelled, not checked, and
+    # the extractive answer over this question's own sources is offered beneath it.
+    served.fake.script = Script(
+        answer=ANSWER, reasoning="Texas.", stream_error="engine died", error_after=3, chunk_size=8
+    )
+    _ask(page, "Can a Texas landlord keep a deposit without an itemized list?")
+    cut = page.locator("#chat .incomplete").last
+    expect(cut).to_contain_text("Incomplete, not checked", timeout=60_000)
+    offered = page.locator("#chat").get_by_text("here instead is the extractive answer")
+    expect(offered).to_be_visible()
+    expect(page.locator("#sources summary").first).to_contain_text("Question 2")
+    expect(page.locator("#sources summary").first).to_contain_text("itemized list")
     page.close()

@@ -171,7 +171,7 @@ def test_sources_column_lists_every_passage_and_what_cites_it() -> None:
     assert '<a href="https://legalrag.example/tx-deposit" target="_blank"' in html
     assert "javascript:" not in html  # not a link
     assert "Texas · 2021-04-02" in html and "California · 2019-03-15" in html
-    assert "<summary>Scores</summary>retrieval score 0.0325" in html  # behind a toggle
+    assert '<summary>Scores</summary><span class="score-figures">retrieval score 0.0325' in html
     tx_card = html.split('id="src-3-2"')[0]
     # What cites it, in the reader's words (sentence numbers are never shown).
     assert "\u201cfirst\u201d" in tx_card and "\u201cfourth\u201d" in tx_card

@@ -204,9 +204,11 @@ def wire_questions(
     searched_again = wire_search_edit(turns, saved, chat.edit, inputs, outputs + saving)
     refill_after(asked, chat.edit, chat.chatbot)  # (not after a search again: it holds it)
     asked += searched_again
-    # Stop ends the stream where it is; the answer shown so far stays, unchecked.
-    stop = chat.stop.click(
-        stopped, [chat.chatbot], [chat.chatbot], cancels=asked, api_name=False, preprocess=False
+    # Stop ends the stream where it is; the answer shown so far stays, labelled unchecked.
+    # The label goes on once the stream is cancelled: labelled in the same event, a
+    # streamed update still on its way could land after it and take the label off.
+    stop = chat.stop.click(None, None, None, cancels=asked, api_name=False).then(
+        stopped, [chat.chatbot], [chat.chatbot], api_name=False, preprocess=False
     )
 
     def clear() -> tuple[list, str, str, str]:

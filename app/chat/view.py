@@ -316,7 +316,8 @@ def _card(
         f'<div class="source-head"><b>[{number}]</b> <span class="badge">{kind}</span> '
         f"{link}</div>"
         f'<div class="source-meta">{meta}{warned}</div>{card_actions(answer, source)}{figure}'
-        f'<details class="scores"><summary>Scores</summary>{score}</details>'
+        f'<details class="scores"><summary>Scores</summary>'
+        f'<span class="score-figures">{score}</span></details>'
         # Focusable: a long source scrolls inside its card, and a keyboard must reach it.
         f'<div class="source-text" tabindex="0">{text}</div></div>'
     )
