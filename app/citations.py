@@ -69,6 +69,8 @@ QUOTE_MATCH = 0.9
 _SENTENCE_END = re.compile(r"(?:(?<=[.!?])|(?<=[.!?][\"”']))\s+(?=[\[\"“(A-Z0-9-])")
 # Markers, words, quotes and numbers are read as the claim checks read them.
 _MARKER = MARKER
+# A forum post's layout labels are not what it says: a cited span starts after them.
+_POST = re.compile(r"^(?:Title: .*\n)?Question: |\nAnswer #\d+: ")
 _LAYOUT_LABEL = re.compile(r"\s*(?:Title|Question|Answer #\d+|Comment #\d+):[ \t]+")
 _QUOTE = QUOTE
 _WORD = WORD
@@ -298,7 +300,8 @@ def best_span(sentence: str, source: CitedSource) -> tuple[int, int]:
     """Document offsets of the passage sentence that best matches ``sentence``, less a
     post's layout label ("Answer #1: "): the span is what the source says."""
     best = best_sentence(sentence, source.text)
-    label = _LAYOUT_LABEL.match(source.text, best.start, best.end)
+    post = _POST.search(source.text)
+    label = post and _LAYOUT_LABEL.match(source.text, best.start, best.end)
     start = label.end() if label and label.end() < best.end else best.start
     return source.start + start, source.start + best.end
 

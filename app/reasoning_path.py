@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -146,6 +146,8 @@ def reasoning_path(reasoning: str, *, sources: int, cited: Iterable[int]) -> Rea
 
 
 def answer_path(answer: Answer) -> ReasoningPath:
-    """The path of ``answer``'s reasoning over its sources and its valid citations."""
+    """The path of ``answer``'s reasoning over its sources and its valid citations. A
+    refusal cites nothing by design: what its reasoning weighed is not flagged uncited."""
     cited = {c.marker for c in answer.citations if c.valid}
-    return reasoning_path(answer.reasoning, sources=len(answer.sources), cited=cited)
+    path = reasoning_path(answer.reasoning, sources=len(answer.sources), cited=cited)
+    return replace(path, uncited=()) if answer.refused else path

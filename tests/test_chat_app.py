@@ -492,9 +492,11 @@ WRONG_REWRITE = "Standalone question: How long does a California employer have t
 
 
 def _own_backend(backend: ChatBackend, embedder, tmp_path: Path) -> ChatBackend:
-    """This module's chat with its own audit log and saved conversations (in tmp_path)."""
+    """This module's chat without a login (its handlers get no request), with its own
+    audit log and saved conversations (in tmp_path)."""
     settings = backend.settings.model_copy(
         update={
+            "auth": None,
             "audit_log": tmp_path / "audit.jsonl",
             "database_url": f"sqlite:///{tmp_path / 'legalrag.db'}",
         }
@@ -613,3 +615,17 @@ def test_a_follow_up_after_an_edited_search_carries_the_edited_text(
     assert f"3. {TX_DEPOSIT}" in rewrite["messages"][0]["content"]
     assert final[-2]["metadata"]["title"] == f"Searching for: {TX_DEPOSIT} {follow_up}"
     assert _audit_lines(own)[-1]["rewrite"] == "offline-fallback"
+
+
+def test_with_users_a_turn_without_one_is_refused_not_shown_every_matter(
+    backend: ChatBackend,
+) -> None:
+    """A request that lost its user (a sign-in revoked mid-request) reads nothing: with
+    users configured, no user is never "no wall"."""
+    from legalrag.errors import AccessDeniedError
+
+    with pytest.raises(AccessDeniedError, match="sign in again"):
+        backend.filters_for(None, None, None)
+    final = list(ChatTurns(backend).run(QUESTION, [], None, None, None, None, True, None))[-1]
+    assert "sign in again" in final.chat[-1]["content"].lower()
+    assert 'class="source"' not in (final.sources or "")  # no card: nothing was read

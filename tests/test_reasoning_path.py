@@ -93,3 +93,17 @@ def test_the_export_lists_what_the_reasoning_leans_on_among_the_findings() -> No
     assert ("Sources the reasoning draws on that the answer does not cite", "[2]") in found
     assert ("Sources the reasoning mentions that it was not given", "[7]") in found
     assert findings(_answer("Source 1 says 30 days.", [1])) == []
+
+
+def test_the_title_says_which_flag_and_a_refusal_is_not_flagged_for_citing_nothing() -> None:
+    from legalrag.app.chat.reasoning_view import UNKNOWN_TITLE
+
+    unknown = reasoning_message(
+        _answer("Source 1 says so; source 7 too.", [1]), turn=1, duration=None
+    )
+    assert unknown["metadata"]["title"] == UNKNOWN_TITLE
+    refusal = _answer("Source 2 is about California, source 3 about New York.", [])
+    refusal.refused = True
+    shown = reasoning_message(refusal, turn=1, duration=None)
+    assert shown["metadata"]["title"] == "Reasoning"  # it cites nothing, by design
+    assert "reasoning-flag" not in shown["content"] and 'href="#src-1-2"' in shown["content"]

@@ -38,19 +38,21 @@ QUOTE_CHARS = 300
 
 
 def cited_span(answer: Answer, source: AnswerSource) -> tuple[int, int]:
-    """The span the card's actions point at, in the document's offsets: a supported
-    citation's, else any valid citation's, else the passage's own."""
-    spans = []
+    """The span the card's actions point at, in the document's offsets: the first
+    supported citation's, else the passage's own. A span the check found not to support
+    its sentence is never offered as "the cited passage"."""
     for citation in answer.citations:
-        if not citation.valid or citation.source_id != source.id or citation.span is None:
+        if (
+            not citation.valid
+            or citation.source_id != source.id
+            or citation.span is None
+            or citation.verdict != SUPPORTED
+        ):
             continue
         start, end = int(citation.span[0]), int(citation.span[1])
         if source.start <= start < end <= source.end:
-            spans.append((citation.verdict != SUPPORTED, start, end))
-    if not spans:
-        return source.start, source.end
-    _, start, end = min(spans, key=lambda s: s[0])  # min keeps the first of equals
-    return start, end
+            return start, end
+    return source.start, source.end
 
 
 def quotation(text: str, limit: int = QUOTE_CHARS) -> str:

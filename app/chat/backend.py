@@ -17,7 +17,7 @@ from legalrag.access import open_access
 from legalrag.app.audit import AuditLog
 from legalrag.app.prompting import template_version
 from legalrag.app.retrieval import Retriever
-from legalrag.errors import GenerationError
+from legalrag.errors import AccessDeniedError, GenerationError
 from legalrag.factory import make_engine, make_generator, make_rewriter, open_retriever
 from legalrag.store import Filters, StoreInfo, describe_store
 from legalrag.store.schema import SAMPLE_SOURCE
@@ -82,7 +82,10 @@ class ChatBackend:
     def filters_for(self, user: str | None, jurisdiction: str | None, topic: str | None) -> Filters:
         """A turn's filters, behind its signed-in user's wall (no users: no wall).
 
-        Without users the chat has no login, and a name the page carries is no one's."""
+        Without users the chat has no login, and a name the page carries is no one's.
+        With users, no user (a sign-in revoked mid-request) is refused, never everyone's."""
+        if self.access.users is not None and user is None:
+            raise AccessDeniedError("sign in again: this request carries no signed-in user")
         signed_in = user if self.access.users is not None else None
         return Filters(jurisdiction=jurisdiction, topic=topic).within(self.access.scope(signed_in))
 

@@ -182,24 +182,18 @@ def wire_questions(
     # The values arrive as sent and the turn checks them (options.py): Gradio's own
     # checks answer a bad value from its API with a traceback in the server log.
     # A question sent while an answer streams waits for it (always_last; Gradio's "once"
-    # dropped it without a word); chat.js says so on the page.
+    # dropped it without a word); chat.js says so on the page. Enter and Ask are one
+    # event: Gradio queues per event, so two would let a second turn start at once.
     asked = [
-        chat.question.submit(
+        gr.on(
+            [chat.question.submit, chat.ask.click],
             ask_question,
             inputs,
             outputs + saving,
             api_name="ask",
             preprocess=False,
             trigger_mode="always_last",
-        ),
-        chat.ask.click(
-            ask_question,
-            inputs,
-            outputs + saving,
-            api_name=False,
-            preprocess=False,
-            trigger_mode="always_last",
-        ),
+        )
     ]
     searched_again = wire_search_edit(turns, saved, chat.edit, inputs, outputs + saving)
     refill_after(asked, chat.edit, chat.chatbot)  # (not after a search again: it holds it)

@@ -17,6 +17,7 @@ from legalrag.app.chat.streaming import REASONING_TITLE
 from legalrag.app.reasoning_path import ReasoningPath, answer_path
 
 FLAGGED_TITLE = "Reasoning \u2691 leans on a source the answer does not cite"
+UNKNOWN_TITLE = "Reasoning \u2691 mentions a source it was not given"
 
 
 def _numbers(numbers: tuple[int, ...]) -> str:
@@ -79,7 +80,11 @@ def reasoning_message(answer: Answer, *, turn: int, duration: float | None) -> d
     """The folded reasoning message of a checked answer (its title carries the flag)."""
     path = answer_path(answer)
     metadata: dict[str, Any] = {
-        "title": FLAGGED_TITLE if path.flagged else REASONING_TITLE,
+        "title": FLAGGED_TITLE
+        if path.uncited
+        else UNKNOWN_TITLE
+        if path.unknown
+        else REASONING_TITLE,
         "status": "done",
     }
     if duration is not None:

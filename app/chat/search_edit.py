@@ -159,15 +159,23 @@ def wire_search_edit(
     inputs: list[Any],
     outputs: list[Any],
 ) -> list[Any]:
-    """The box's Enter and the button both search again; returns their events (for
-    Stop and Clear to cancel). ``inputs`` and ``outputs``: the question handler's, the
-    box in place of the question and the status in place of the question's box."""
+    """The box's Enter and the button both search again (one event, so that a second
+    press waits for the first); returns it in a list (for Stop and Clear to cancel).
+    ``inputs`` and ``outputs``: the question handler's, the box in place of the question
+    and the status in place of the question's box."""
     search_again = search_again_handler(turns, saved)
     box_inputs = [edit.box, *inputs[1:]]
     box_outputs = [*outputs[:3], edit.status, *outputs[4:]]
     return [
-        trigger(search_again, box_inputs, box_outputs, api_name=False, preprocess=False)
-        for trigger in (edit.box.submit, edit.again.click)
+        gr.on(
+            [edit.box.submit, edit.again.click],
+            search_again,
+            box_inputs,
+            box_outputs,
+            api_name=False,
+            preprocess=False,
+            trigger_mode="always_last",
+        )
     ]
 
 

@@ -297,9 +297,8 @@ class ChatTurns:
         streamed.close()
         if streamed.reasoning is not None and answer.reasoning:  # its path, now it is checked
             duration = streamed.reasoning["metadata"].get("duration")
-            chat[chat.index(streamed.reasoning)] = reasoning_message(
-                answer, turn=turn, duration=duration
-            )
+            at = next(i for i, m in enumerate(chat) if m is streamed.reasoning)
+            chat[at] = reasoning_message(answer, turn=turn, duration=duration)
         final = {"role": "assistant", "content": render_answer(raw, answer, turn=turn)}
         if streamed.answer is None:
             chat.append(final)

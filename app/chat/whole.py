@@ -9,10 +9,10 @@ in the document's own offsets) with ``<mark id="cited">``, and the card's link e
 HTML-escaped; the page runs no script at all (its Content-Security-Policy allows none).
 
 What the chunks leave out is never filled in. The chunker trims the white space at a
-chunk's ends, and keeps a repeated chunk once; so a hole shorter than the document's
-shortest chunk can only be white space (shown as a paragraph break, no character
-invented), and a longer one is text the index does not hold, shown as "[…]" with how
-many characters are missing.
+chunk's ends (a line break or two), and keeps a repeated chunk once (whose overlapping
+neighbours may cover part of it). So only a hole of a few characters (``TRIMMED``) is
+read as trimmed white space and shown as a paragraph break; any longer one may be text
+the index does not hold, shown as "[…]" with how many characters are missing.
 
 The matter wall applies: only the chunks the signed-in user may read are used
 (:meth:`~legalrag.app.chat.backend.ChatBackend.filters_for`), and a document with none
@@ -46,6 +46,9 @@ MAX_ID_CHARS = 2000
 NOT_FOUND = "No such document."
 """The one answer to an id that no document has and to one the user may not read."""
 GAP = "[\u2026]"
+TRIMMED = 4
+"""The longest hole read as white space the chunker trimmed (the sample's are 1 or 2
+characters, its line breaks); anything longer is shown as "[…]", never as a break."""
 _HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
     "img-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
@@ -100,7 +103,6 @@ def stitch(chunks: Sequence[StoredChunk]) -> tuple[Piece, ...]:
     """The document's text from its chunks, by their spans: overlaps taken once, holes
     kept as holes (see the module's docstring for which count as white space)."""
     ordered = sorted(chunks, key=lambda c: (c.metadata.start, -len(c.text)))
-    shortest = min((len(c.text) for c in ordered if c.text), default=0)
     pieces: list[Piece] = []
     cursor = 0
     for chunk in ordered:
@@ -109,7 +111,7 @@ def stitch(chunks: Sequence[StoredChunk]) -> tuple[Piece, ...]:
         if end <= cursor:
             continue  # wholly inside what is already taken
         if start > cursor:
-            pieces.append(Piece(cursor, start, None, space=start - cursor < shortest))
+            pieces.append(Piece(cursor, start, None, space=start - cursor <= TRIMMED))
         taken = max(start, cursor)
         pieces.append(Piece(taken, end, chunk.text[taken - start :]))
         cursor = end

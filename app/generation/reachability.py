@@ -1,8 +1,8 @@
 """Which model servers this process last found down, so the next question is told at once.
 
-A server that refuses connections is retried with backoff (``llm_retries``): a
-restarting server comes back within that. But a chat question asked while the
-server stays down would wait those seconds every time before the lawyer is told and
+A server that refuses connections is retried with backoff (``llm_retries``): a blip
+(a connection reset, a proxy restarting) is over within that. But a question asked while
+the server stays down would wait those seconds every time before the lawyer is told and
 offered the extractive answer. So a server found unreachable on every attempt is
 remembered; calls within ``down_recheck_s`` of that try once, without retries, and
 the first call that reaches it clears the mark. Per process and per base URL: it is
