@@ -58,8 +58,13 @@ TYPES = (*(name for name, _ in _TYPES), "document")
 
 def source_type(source: AnswerSource) -> str:
     """The source's type badge (one of :data:`TYPES`), from its title, URL and text."""
-    seen = "\n".join((source.title or "", source.url or "", source.document_id or ""))
-    opening = source.text[:400]
+    return document_type(source.title, source.url, source.document_id, source.text)
+
+
+def document_type(title: str, url: str, document_id: str, text: str) -> str:
+    """The type badge of a document with that title, URL, id and (opening) text."""
+    seen = "\n".join((title or "", url or "", document_id or ""))
+    opening = text[:400]
     for name, pattern in _TYPES:
         # A post is known by its text's layout; the others by what their title says.
         if pattern.search(seen) or (name == "forum answer" and pattern.search(opening)):

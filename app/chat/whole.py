@@ -29,8 +29,8 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 
-from legalrag.app.answers import AnswerSource
-from legalrag.app.chat.cards import jurisdiction_name, source_type
+from legalrag.app.chat.cards import document_type, jurisdiction_name
+from legalrag.app.chat.view import NOT_LEGAL_ADVICE, SAMPLE_BANNER
 from legalrag.errors import AccessDeniedError
 from legalrag.store.schema import SAMPLE_SOURCE
 
@@ -175,9 +175,7 @@ def _marked(pieces: Sequence[Piece], start: int, end: int) -> str:
 def _facts(document: WholeDocument) -> str:
     meta = document.facts
     opening = next((p.text for p in document.pieces if p.text), "")
-    kind = source_type(
-        AnswerSource(**meta.span_facts(), id="", text=opening[:400], score=0.0, marker=0)
-    )
+    kind = document_type(meta.title, meta.url, meta.document_id, opening)
     rows = [
         ("Type", escape(kind)),
         ("Jurisdiction", escape(jurisdiction_name(meta.jurisdiction))),
@@ -192,8 +190,6 @@ def _facts(document: WholeDocument) -> str:
 
 def document_page(document: WholeDocument, start: int | None, end: int | None) -> str:
     """The whole document as an HTML page, ``text[start:end]`` marked (when in it)."""
-    from legalrag.app.chat.view import NOT_LEGAL_ADVICE, SAMPLE_BANNER
-
     meta = document.facts
     title = escape(meta.title or meta.document_id)
     pieces = document.pieces
