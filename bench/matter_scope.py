@@ -25,6 +25,7 @@ keep_local(hub_needed=False)
 
 from figures import sample_questions  # noqa: E402
 
+from legalrag.eval.retrieval_metrics import recall_at_k, reciprocal_rank  # noqa: E402
 from legalrag.factory import open_retriever  # noqa: E402
 from legalrag.ingest.run import ingest  # noqa: E402
 from legalrag.matters import open_registry  # noqa: E402
@@ -54,8 +55,8 @@ def measure(retriever, questions: list[dict], k: int, filters: Filters | None) -
             for p in retriever.retrieve(question["question"], k=k, filters=filters).passages
         ]
         gold = set(question["gold_source_ids"])
-        recall += len(gold & set(ranked)) / len(gold)
-        reciprocal += next((1 / n for n, d in enumerate(ranked, 1) if d in gold), 0.0)
+        recall += recall_at_k(ranked, gold, k)
+        reciprocal += reciprocal_rank(ranked, gold)
     elapsed = time.perf_counter() - started
     count = len(questions)
     return {

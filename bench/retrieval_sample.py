@@ -19,6 +19,7 @@ keep_local(hub_needed=False)
 
 from figures import sample_questions  # noqa: E402
 
+from legalrag.eval.retrieval_metrics import recall_at_k, reciprocal_rank  # noqa: E402
 from legalrag.factory import open_retriever  # noqa: E402
 from legalrag.ingest.run import ingest  # noqa: E402
 from legalrag.settings import load_settings  # noqa: E402
@@ -52,10 +53,9 @@ def main() -> None:
                 result = retriever.retrieve(question["question"], k=args.k)
                 ranked = [p.document_id for p in result.passages]
                 gold = set(question["gold_source_ids"])
-                recall += len(gold & set(ranked)) / len(gold)
+                recall += recall_at_k(ranked, gold, args.k)
                 hit += bool(gold & set(ranked))
-                first = next((i for i, doc in enumerate(ranked, 1) if doc in gold), None)
-                reciprocal += 1 / first if first else 0.0
+                reciprocal += reciprocal_rank(ranked, gold)
             ms = 1000 * (time.perf_counter() - started) / len(answerable)
             n = len(answerable)
             print(
